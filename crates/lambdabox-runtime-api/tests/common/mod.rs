@@ -196,3 +196,23 @@ pub async fn post_response(addr: SocketAddr, request_id: &str, body: &[u8]) -> R
 pub const ACCEPTED: &str = "{\"status\":\"OK\"}\n";
 pub const INVALID_REQUEST_ID: &str =
     "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n";
+
+/// The path of an example binary that `cargo test` builds next to the test
+/// binaries (`target/<profile>/examples/<name>`).
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let test_binary = std::env::current_exe().expect("current exe");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "example binary {} is missing: run the tests with plain `cargo test -p lambdabox-runtime-api` \
+         (which builds examples) or build it first with `cargo build -p lambdabox-runtime-api --example {name}`",
+        path.display()
+    );
+    path
+}
