@@ -1,0 +1,61 @@
+//! What a control-plane operation can fail with. Each variant maps to one AWS
+//! error type at the edge.
+
+use lambdabox_model::environment::EnvironmentError;
+use lambdabox_model::runtime::HandlerError;
+use lambdabox_model::{PackageError, ValidationError};
+use lambdabox_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// A constraint on a member (AWS's `ValidationException`).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    #[error("Function not found: {arn}")]
+    FunctionNotFound { arn: String },
+    #[error("Function already exist: {name}")]
+    FunctionAlreadyExists { name: String },
+    #[error(
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+    )]
+    RevisionMismatch,
+    #[error("Runtime and Handler are mandatory parameters for functions created with deployment packages.")]
+    RuntimeAndHandlerRequired,
+    #[error("{0}")]
+    Package(#[from] PackageError),
+    #[error("{0}")]
+    Environment(#[from] EnvironmentError),
+    #[error("{0}")]
+    Handler(#[from] HandlerError),
+    #[error("Request must be smaller than {limit} bytes for the {operation} operation")]
+    RequestTooLarge { limit: u64, operation: &'static str },
+    #[error(
+        "Code from S3 (S3Bucket/S3Key/S3ObjectVersion) is not available on this server yet; upload the package inline with ZipFile"
+    )]
+    S3CodeUnavailable,
+    #[error("Please provide a source for function code.")]
+    CodeMissing,
+    #[error("Please do not provide other FunctionCode parameters when providing a ZipFile.")]
+    CodeAmbiguous,
+    #[error("Layer version {arn} does not exist.")]
+    LayerVersionNotFound { arn: String },
+    #[error("Cannot reference more than 5 layers.")]
+    TooManyLayers,
+    #[error("$LATEST version cannot be deleted without deleting the function.")]
+    DeleteLatestQualifier,
+    #[error("Publishing versions is not available on this server yet; call without Publish")]
+    PublishUnavailable,
+    #[error("Code storage limit exceeded.")]
+    CodeStorageExceeded,
+    #[error("{0}")]
+    InvalidTags(String),
+    #[error("internal error: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl ControlError {
+    /// Whether the fault is the server's (AWS's `ServiceException`).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Store(_))
+    }
+}

@@ -1,0 +1,15 @@
+//! The control plane: the Lambda API's function operations over the store.
+//!
+//! Callers (the HTTP edge) hand in requests whose fields are still as the
+//! client sent them; every check AWS makes happens here, so the same rules
+//! hold whatever the front end. Results are model values; the edge renders
+//! them in AWS's wire shapes.
+
+mod error;
+mod input;
+mod plane;
+mod tags;
+
+pub use error::ControlError;
+pub use input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
+pub use plane::{AccountSettings, ControlPlane, ControlPlaneConfig, FunctionPage, FunctionView};

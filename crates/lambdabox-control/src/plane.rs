@@ -1,0 +1,560 @@
+//! [`ControlPlane`]: create, read, update and delete functions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use lambdabox_model::arn::function_arn;
+use lambdabox_model::config::{CodeInfo, parse_description, parse_role};
+use lambdabox_model::limits::{
+    CODE_REQUEST_BODY, CODE_SIZE_UNZIPPED, CODE_SIZE_ZIPPED, CONCURRENT_EXECUTIONS, LAYERS_MAX, LIST_DEFAULT_PAGE,
+    LIST_MAX_ITEMS, TOTAL_CODE_SIZE,
+};
+use lambdabox_model::{
+    AccountId, Architecture, CodePackage, Environment, EphemeralStorage, FunctionConfig, FunctionName, FunctionRef,
+    MemorySize, Region, RuntimeRegistry, Timeout, ValidationError, VpcConfig,
+};
+use lambdabox_store::{BlobStore, FunctionRecord, FunctionStore, StoreError, Usage};
+use tokio::sync::Mutex;
+
+use crate::ControlError;
+use crate::input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
+use crate::tags::validate_tags;
+
+/// Settings of the control plane itself.
+#[derive(Debug, Clone)]
+pub struct ControlPlaneConfig {
+    pub account: AccountId,
+    pub runtimes: RuntimeRegistry,
+    pub concurrent_executions: u32,
+    pub total_code_size: u64,
+}
+
+impl Default for ControlPlaneConfig {
+    fn default() -> Self {
+        Self {
+            account: AccountId::default(),
+            runtimes: RuntimeRegistry::builtin(),
+            concurrent_executions: CONCURRENT_EXECUTIONS,
+            total_code_size: TOTAL_CODE_SIZE,
+        }
+    }
+}
+
+/// A function as an operation returns it: its configuration, tags and ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionView {
+    pub arn: String,
+    pub config: FunctionConfig,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One page of ListFunctions.
+#[derive(Debug, Clone)]
+pub struct FunctionPage {
+    pub functions: Vec<FunctionView>,
+    pub next_marker: Option<String>,
+}
+
+/// GetAccountSettings' figures.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountSettings {
+    pub total_code_size: u64,
+    pub code_size_unzipped: u64,
+    pub code_size_zipped: u64,
+    pub concurrent_executions: u32,
+    pub unreserved_concurrent_executions: u32,
+    pub usage: Usage,
+}
+
+/// The Lambda control plane over a metadata store and a blob store.
+pub struct ControlPlane {
+    store: Arc<dyn FunctionStore>,
+    blobs: BlobStore,
+    config: ControlPlaneConfig,
+    /// Serialises blob writes against blob deletions, so a package being
+    /// stored is never collected as unreferenced in between.
+    code_lock: Mutex<()>,
+}
+
+/// Runs a store call off the async workers (SQLite commits fsync).
+async fn blocking<T: Send + 'static>(
+    store: &Arc<dyn FunctionStore>,
+    f: impl FnOnce(&dyn FunctionStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || f(store.as_ref())).await.expect("store calls do not panic")
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string()
+}
+
+fn new_revision() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl ControlPlane {
+    pub fn new(store: Arc<dyn FunctionStore>, blobs: BlobStore, config: ControlPlaneConfig) -> Self {
+        Self { store, blobs, config, code_lock: Mutex::new(()) }
+    }
+
+    pub fn account(&self) -> &AccountId {
+        &self.config.account
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// Removes blobs no function names (orphans of a crash mid-write).
+    pub async fn collect_garbage(&self) -> Result<usize, ControlError> {
+        let _guard = self.code_lock.lock().await;
+        let referenced = blocking(&self.store, |s| s.referenced_blobs()).await?;
+        Ok(self.blobs.collect_garbage(&referenced).await?)
+    }
+
+    fn view(&self, region: &Region, record: FunctionRecord) -> FunctionView {
+        FunctionView {
+            arn: function_arn(region, &self.config.account, record.latest.name.as_str()),
+            config: record.latest,
+            tags: record.tags,
+        }
+    }
+
+    fn not_found(&self, region: &Region, name: &FunctionName, qualifier: Option<&str>) -> ControlError {
+        let mut arn = function_arn(region, &self.config.account, name.as_str());
+        if let Some(q) = qualifier {
+            arn = format!("{arn}:{q}");
+        }
+        ControlError::FunctionNotFound { arn }
+    }
+
+    /// Parses a function identifier and loads its record; `$LATEST` is the
+    /// only version until versions are published.
+    async fn load(
+        &self,
+        region: &Region,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionRecord, ControlError> {
+        let function = FunctionRef::parse(identifier, "functionName")?;
+        let qualifier = match (function.qualifier.as_ref().map(|q| q.as_str()), qualifier) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ValidationError::new(
+                    b,
+                    "qualifier",
+                    "The derived qualifier from the function name does not match the specified qualifier.",
+                )
+                .into());
+            }
+            (a, b) => a.or(b).map(str::to_owned),
+        };
+        let name = function.name.clone();
+        let record = blocking(&self.store, move |s| s.get(&name)).await?;
+        match (record, qualifier.as_deref()) {
+            (Some(r), None | Some("$LATEST")) => Ok(r),
+            (_, q) => Err(self.not_found(region, &function.name, q)),
+        }
+    }
+
+    /// Reads, checks and stores a package; returns what the configuration records of it.
+    async fn store_code(&self, source: Option<CodeSource>, operation: &'static str) -> Result<CodeInfo, ControlError> {
+        let zip = match source {
+            None => return Err(ControlError::CodeMissing),
+            Some(CodeSource::S3 { .. }) => return Err(ControlError::S3CodeUnavailable),
+            Some(CodeSource::Zip(zip)) => zip,
+        };
+        if zip.len() as u64 > CODE_SIZE_ZIPPED {
+            return Err(ControlError::RequestTooLarge { limit: CODE_REQUEST_BODY, operation });
+        }
+        let inspected = zip.clone();
+        let package = tokio::task::spawn_blocking(move || CodePackage::inspect(&inspected, CODE_SIZE_UNZIPPED))
+            .await
+            .expect("package inspection does not panic")?;
+        let usage = blocking(&self.store, |s| s.usage()).await?;
+        if usage.total_code_size + package.size > self.config.total_code_size {
+            return Err(ControlError::CodeStorageExceeded);
+        }
+        Ok(CodeInfo {
+            sha256: package.sha256_base64,
+            size: package.size,
+            unzipped_size: package.unzipped_size,
+            blob_key: package.sha256_hex,
+        })
+    }
+
+    async fn put_blob(&self, code: &CodeInfo, zip: Bytes) -> Result<(), ControlError> {
+        self.blobs.put(&code.blob_key, zip).await.map_err(Into::into)
+    }
+
+    /// Deletes a blob if no version names it any more. Hold `code_lock`.
+    async fn release_blob(&self, key: &str) -> Result<(), ControlError> {
+        let referenced = blocking(&self.store, |s| s.referenced_blobs()).await?;
+        if !referenced.contains(key) {
+            self.blobs.delete(key).await?;
+        }
+        Ok(())
+    }
+
+    fn runtime_and_handler(&self, runtime: &str, handler: &str) -> Result<String, ControlError> {
+        let spec = self.config.runtimes.resolve(runtime)?;
+        spec.validate_handler(handler)?;
+        Ok(runtime.to_owned())
+    }
+
+    fn layers(&self, layers: Vec<String>) -> Result<Vec<String>, ControlError> {
+        if layers.len() > LAYERS_MAX {
+            return Err(ControlError::TooManyLayers);
+        }
+        // No layer versions can be published yet, so none exists.
+        match layers.into_iter().next() {
+            Some(arn) => Err(ControlError::LayerVersionNotFound { arn }),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    pub async fn create_function(&self, region: &Region, req: CreateFunction) -> Result<FunctionView, ControlError> {
+        let function = FunctionRef::parse(&req.function_name, "functionName")?;
+        if function.qualifier.is_some() {
+            return Err(ValidationError::pattern(
+                &req.function_name,
+                "functionName",
+                lambdabox_model::name::FUNCTION_IDENTIFIER_PATTERN,
+            )
+            .into());
+        }
+        if let Some(pt) = req.package_type.as_deref().filter(|pt| *pt != "Zip") {
+            if pt == "Image" {
+                return Err(ControlError::RuntimeAndHandlerRequired);
+            }
+            return Err(
+                ValidationError::new(pt, "packageType", "Member must satisfy enum value set: [Image, Zip]").into()
+            );
+        }
+        let role = parse_role(req.role.as_deref().unwrap_or_default())?;
+        let (Some(runtime), Some(handler)) = (req.runtime, req.handler) else {
+            return Err(ControlError::RuntimeAndHandlerRequired);
+        };
+        let runtime = self.runtime_and_handler(&runtime, &handler)?;
+        let config_base = FunctionConfig {
+            name: function.name.clone(),
+            version: "$LATEST".into(),
+            runtime,
+            handler,
+            role,
+            description: parse_description(req.description.as_deref().unwrap_or_default())?,
+            timeout: req.timeout.map(Timeout::parse).transpose()?.unwrap_or_default(),
+            memory_size: req.memory_size.map(MemorySize::parse).transpose()?.unwrap_or_default(),
+            ephemeral_storage: req.ephemeral_storage.map(EphemeralStorage::parse).transpose()?.unwrap_or_default(),
+            environment: req.environment.map(Environment::parse).transpose()?,
+            layers: self.layers(req.layers.unwrap_or_default())?,
+            vpc: req.vpc.map(vpc_config),
+            architectures: architectures(req.architectures)?,
+            dead_letter_target_arn: req.dead_letter_target_arn,
+            kms_key_arn: req.kms_key_arn,
+            tracing_mode: tracing_mode(req.tracing_mode)?,
+            code: CodeInfo { sha256: String::new(), size: 0, unzipped_size: 0, blob_key: String::new() },
+            last_modified: now(),
+            revision_id: new_revision(),
+        };
+        validate_tags(&req.tags)?;
+        if req.publish {
+            return Err(ControlError::PublishUnavailable);
+        }
+        let zip = match &req.code {
+            Some(CodeSource::Zip(z)) => z.clone(),
+            _ => Bytes::new(),
+        };
+        let code = self.store_code(req.code, "CreateFunction").await?;
+        let record = FunctionRecord { latest: FunctionConfig { code, ..config_base }, tags: req.tags };
+
+        let _guard = self.code_lock.lock().await;
+        self.put_blob(&record.latest.code, zip).await?;
+        let stored = record.clone();
+        match blocking(&self.store, move |s| s.create(&stored)).await {
+            Ok(()) => Ok(self.view(region, record)),
+            Err(StoreError::AlreadyExists { name }) => {
+                self.release_blob(&record.latest.code.blob_key).await?;
+                Err(ControlError::FunctionAlreadyExists { name })
+            }
+            Err(e) => {
+                self.release_blob(&record.latest.code.blob_key).await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    pub async fn get_function(
+        &self,
+        region: &Region,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionView, ControlError> {
+        let record = self.load(region, identifier, qualifier).await?;
+        Ok(self.view(region, record))
+    }
+
+    pub async fn list_functions(
+        &self,
+        region: &Region,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<FunctionPage, ControlError> {
+        let limit = match max_items {
+            None => LIST_DEFAULT_PAGE,
+            Some(n) if n < 1 => return Err(ValidationError::min_value(n, "maxItems", 1).into()),
+            Some(n) if n > LIST_MAX_ITEMS => {
+                return Err(ValidationError::max_value(n, "maxItems", LIST_MAX_ITEMS).into());
+            }
+            Some(n) => n as usize,
+        };
+        let after = marker.map(decode_marker).transpose()?;
+        let mut records = blocking(&self.store, move |s| s.list(after.as_deref(), limit + 1)).await?;
+        let next_marker = if records.len() > limit {
+            records.truncate(limit);
+            records.last().map(|r| encode_marker(r.latest.name.as_str()))
+        } else {
+            None
+        };
+        Ok(FunctionPage { functions: records.into_iter().map(|r| self.view(region, r)).collect(), next_marker })
+    }
+
+    pub async fn update_function_code(
+        &self,
+        region: &Region,
+        identifier: &str,
+        req: UpdateFunctionCode,
+    ) -> Result<FunctionView, ControlError> {
+        let record = self.load(region, identifier, None).await?;
+        check_revision(&record.latest, req.revision_id.as_deref())?;
+        if req.publish {
+            return Err(ControlError::PublishUnavailable);
+        }
+        let zip = match &req.code {
+            Some(CodeSource::Zip(z)) => z.clone(),
+            _ => Bytes::new(),
+        };
+        let code = self.store_code(req.code, "UpdateFunctionCode").await?;
+        let mut config = record.latest.clone();
+        if req.architectures.is_some() {
+            config.architectures = architectures(req.architectures)?;
+        }
+        let old_blob = std::mem::replace(&mut config.code, code).blob_key;
+        config.last_modified = now();
+        config.revision_id = new_revision();
+        if req.dry_run {
+            return Ok(self.view(region, FunctionRecord { latest: config, tags: record.tags }));
+        }
+        let _guard = self.code_lock.lock().await;
+        self.put_blob(&config.code, zip).await?;
+        let result = self.commit_update(region, &config, &record.latest.revision_id).await;
+        let released = if result.is_ok() { old_blob } else { config.code.blob_key.clone() };
+        self.release_blob(&released).await?;
+        result?;
+        Ok(self.view(region, FunctionRecord { latest: config, tags: record.tags }))
+    }
+
+    pub async fn update_function_configuration(
+        &self,
+        region: &Region,
+        identifier: &str,
+        req: UpdateFunctionConfiguration,
+    ) -> Result<FunctionView, ControlError> {
+        let record = self.load(region, identifier, None).await?;
+        check_revision(&record.latest, req.revision_id.as_deref())?;
+        let mut c = record.latest.clone();
+        if let Some(role) = req.role {
+            c.role = parse_role(&role)?;
+        }
+        if let Some(d) = req.description {
+            c.description = parse_description(&d)?;
+        }
+        if let Some(t) = req.timeout {
+            c.timeout = Timeout::parse(t)?;
+        }
+        if let Some(m) = req.memory_size {
+            c.memory_size = MemorySize::parse(m)?;
+        }
+        if let Some(e) = req.ephemeral_storage {
+            c.ephemeral_storage = EphemeralStorage::parse(e)?;
+        }
+        if let Some(vars) = req.environment {
+            c.environment = Some(Environment::parse(vars)?);
+        }
+        if let Some(layers) = req.layers {
+            c.layers = self.layers(layers)?;
+        }
+        if let Some(vpc) = req.vpc {
+            c.vpc = Some(vpc_config(vpc));
+        }
+        if let Some(dlq) = req.dead_letter_target_arn {
+            c.dead_letter_target_arn = Some(dlq).filter(|s| !s.is_empty());
+        }
+        if let Some(kms) = req.kms_key_arn {
+            c.kms_key_arn = Some(kms).filter(|s| !s.is_empty());
+        }
+        if req.tracing_mode.is_some() {
+            c.tracing_mode = tracing_mode(req.tracing_mode)?;
+        }
+        if req.runtime.is_some() || req.handler.is_some() {
+            let runtime = req.runtime.unwrap_or_else(|| c.runtime.clone());
+            let handler = req.handler.unwrap_or_else(|| c.handler.clone());
+            c.runtime = self.runtime_and_handler(&runtime, &handler)?;
+            c.handler = handler;
+        }
+        c.last_modified = now();
+        c.revision_id = new_revision();
+        self.commit_update(region, &c, &record.latest.revision_id).await?;
+        Ok(self.view(region, FunctionRecord { latest: c, tags: record.tags }))
+    }
+
+    async fn commit_update(
+        &self,
+        region: &Region,
+        config: &FunctionConfig,
+        expected: &str,
+    ) -> Result<(), ControlError> {
+        let (stored, expected) = (config.clone(), expected.to_owned());
+        match blocking(&self.store, move |s| s.update_latest(&stored, &expected)).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::RevisionMismatch { .. }) => Err(ControlError::RevisionMismatch),
+            Err(StoreError::NotFound { .. }) => Err(self.not_found(region, &config.name, None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete_function(
+        &self,
+        region: &Region,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), ControlError> {
+        let function = FunctionRef::parse(identifier, "functionName")?;
+        let qualifier = qualifier.map(str::to_owned).or(function.qualifier.map(|q| q.to_string()));
+        if qualifier.as_deref() == Some("$LATEST") {
+            return Err(ControlError::DeleteLatestQualifier);
+        }
+        if let Some(q) = qualifier {
+            self.load(region, identifier, None).await?;
+            return Err(self.not_found(region, &function.name, Some(&q)));
+        }
+        let _guard = self.code_lock.lock().await;
+        let name = function.name.clone();
+        match blocking(&self.store, move |s| s.delete(&name)).await? {
+            Some(record) => self.release_blob(&record.latest.code.blob_key).await,
+            None => Err(self.not_found(region, &function.name, None)),
+        }
+    }
+
+    /// Resolves a tagging resource ARN to its function.
+    async fn tag_target(&self, region: &Region, resource: &str) -> Result<FunctionRecord, ControlError> {
+        if !resource.starts_with("arn:") {
+            return Err(ValidationError::pattern(resource, "resource", "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:[a-zA-Z0-9-_]+|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})").into());
+        }
+        let function = FunctionRef::parse(resource, "resource")?;
+        let name = function.name.clone();
+        blocking(&self.store, move |s| s.get(&name)).await?.ok_or_else(|| self.not_found(region, &function.name, None))
+    }
+
+    pub async fn list_tags(&self, region: &Region, resource: &str) -> Result<BTreeMap<String, String>, ControlError> {
+        Ok(self.tag_target(region, resource).await?.tags)
+    }
+
+    pub async fn tag_resource(
+        &self,
+        region: &Region,
+        resource: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<(), ControlError> {
+        let record = self.tag_target(region, resource).await?;
+        let mut merged = record.tags;
+        merged.extend(tags);
+        validate_tags(&merged)?;
+        let name = record.latest.name;
+        blocking(&self.store, move |s| s.set_tags(&name, &merged)).await?;
+        Ok(())
+    }
+
+    pub async fn untag_resource(&self, region: &Region, resource: &str, keys: Vec<String>) -> Result<(), ControlError> {
+        let record = self.tag_target(region, resource).await?;
+        let mut tags = record.tags;
+        for key in &keys {
+            tags.remove(key);
+        }
+        let name = record.latest.name;
+        blocking(&self.store, move |s| s.set_tags(&name, &tags)).await?;
+        Ok(())
+    }
+
+    pub async fn account_settings(&self) -> Result<AccountSettings, ControlError> {
+        let usage = blocking(&self.store, |s| s.usage()).await?;
+        Ok(AccountSettings {
+            total_code_size: self.config.total_code_size,
+            code_size_unzipped: CODE_SIZE_UNZIPPED,
+            code_size_zipped: CODE_SIZE_ZIPPED,
+            concurrent_executions: self.config.concurrent_executions,
+            unreserved_concurrent_executions: self.config.concurrent_executions,
+            usage,
+        })
+    }
+
+    /// The stored zip of a function's code, by its content address.
+    pub async fn code(&self, blob_key: &str) -> Result<Bytes, ControlError> {
+        Ok(self.blobs.get(blob_key).await?)
+    }
+}
+
+fn check_revision(current: &FunctionConfig, given: Option<&str>) -> Result<(), ControlError> {
+    match given {
+        Some(r) if r != current.revision_id => Err(ControlError::RevisionMismatch),
+        _ => Ok(()),
+    }
+}
+
+fn vpc_config((subnet_ids, security_group_ids, ipv6): (Vec<String>, Vec<String>, bool)) -> VpcConfig {
+    VpcConfig { subnet_ids, security_group_ids, ipv6_allowed_for_dual_stack: ipv6 }
+}
+
+fn architectures(given: Option<Vec<String>>) -> Result<Vec<Architecture>, ControlError> {
+    let given = given.unwrap_or_else(|| vec!["x86_64".into()]);
+    if given.len() != 1 {
+        return Err(ValidationError::new(
+            format!("[{}]", given.join(", ")),
+            "architectures",
+            "Member must have length less than or equal to 1",
+        )
+        .into());
+    }
+    Ok(vec![Architecture::parse(&given[0])?])
+}
+
+fn tracing_mode(given: Option<String>) -> Result<String, ControlError> {
+    match given.as_deref() {
+        None => Ok("PassThrough".into()),
+        Some(m @ ("Active" | "PassThrough")) => Ok(m.into()),
+        Some(m) => Err(ValidationError::new(
+            m,
+            "tracingConfig.mode",
+            "Member must satisfy enum value set: [Active, PassThrough]",
+        )
+        .into()),
+    }
+}
+
+/// ListFunctions markers are opaque to clients: the last name, base64.
+fn encode_marker(name: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name)
+}
+
+fn decode_marker(marker: &str) -> Result<String, ControlError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(marker)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            ValidationError::new(marker, "marker", "Member must be a marker returned by ListFunctions").into()
+        })
+}

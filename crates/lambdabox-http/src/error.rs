@@ -1,0 +1,127 @@
+//! The one API error type of the edge: each control-plane failure mapped to
+//! AWS's status code, `x-amzn-ErrorType` and JSON body.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use lambdabox_control::ControlError;
+use lambdabox_model::environment::EnvironmentError;
+use lambdabox_model::limits::CODE_REQUEST_BODY;
+use lambdabox_model::runtime::HandlerError;
+use lambdabox_proto::ErrorBody;
+
+/// An error as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// AWS's error type (`ResourceNotFoundException`).
+    pub error_type: &'static str,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    fn user(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+        Self { status, error_type, body: ErrorBody::user(message) }
+    }
+
+    pub fn invalid_request_content(message: impl Into<String>) -> Self {
+        Self::user(StatusCode::BAD_REQUEST, "InvalidRequestContentException", message)
+    }
+
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::user(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
+    }
+
+    pub fn request_too_large(operation: &str) -> Self {
+        Self::user(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLargeException",
+            format!("Request must be smaller than {CODE_REQUEST_BODY} bytes for the {operation} operation"),
+        )
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::user(StatusCode::NOT_FOUND, "ResourceNotFoundException", message)
+    }
+}
+
+impl From<ControlError> for ApiError {
+    fn from(e: ControlError) -> Self {
+        use ControlError as E;
+        let message = e.to_string();
+        let (status, error_type) = match &e {
+            E::Validation(_)
+            | E::Environment(EnvironmentError::Validation(_))
+            | E::Handler(HandlerError::Validation(_)) => (StatusCode::BAD_REQUEST, "ValidationException"),
+            E::FunctionNotFound { .. } => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
+            E::FunctionAlreadyExists { .. } => (StatusCode::CONFLICT, "ResourceConflictException"),
+            E::RevisionMismatch => (StatusCode::PRECONDITION_FAILED, "PreconditionFailedException"),
+            E::RequestTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException"),
+            E::CodeStorageExceeded => (StatusCode::BAD_REQUEST, "CodeStorageExceededException"),
+            E::RuntimeAndHandlerRequired
+            | E::Package(_)
+            | E::Environment(_)
+            | E::Handler(_)
+            | E::S3CodeUnavailable
+            | E::CodeMissing
+            | E::CodeAmbiguous
+            | E::LayerVersionNotFound { .. }
+            | E::TooManyLayers
+            | E::DeleteLatestQualifier
+            | E::PublishUnavailable
+            | E::InvalidTags(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),
+            E::Store(source) => {
+                tracing::error!(error = ?source, "store failure");
+                return Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    error_type: "ServiceException",
+                    body: ErrorBody::service(message),
+                };
+            }
+        };
+        Self::user(status, error_type, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        response.headers_mut().insert("x-amzn-ErrorType", HeaderValue::from_static(self.error_type));
+        response
+    }
+}
+
+/// The answer to a path or method the Lambda API does not have.
+pub async fn unknown_operation() -> ApiError {
+    ApiError::user(StatusCode::NOT_FOUND, "UnknownOperationException", "Unknown operation")
+}
+
+#[cfg(test)]
+mod tests {
+    use lambdabox_model::ValidationError;
+
+    use super::*;
+
+    #[test]
+    fn maps_each_failure_to_its_aws_type() {
+        let cases: Vec<(ControlError, u16, &str)> = vec![
+            (ValidationError::max_value(901, "timeout", 900).into(), 400, "ValidationException"),
+            (ControlError::FunctionNotFound { arn: "a".into() }, 404, "ResourceNotFoundException"),
+            (ControlError::FunctionAlreadyExists { name: "f".into() }, 409, "ResourceConflictException"),
+            (ControlError::RevisionMismatch, 412, "PreconditionFailedException"),
+            (ControlError::RuntimeAndHandlerRequired, 400, "InvalidParameterValueException"),
+            (ControlError::Package(lambdabox_model::PackageError::NotAZip), 400, "InvalidParameterValueException"),
+            (
+                ControlError::RequestTooLarge { limit: 1, operation: "CreateFunction" },
+                413,
+                "RequestEntityTooLargeException",
+            ),
+            (ControlError::CodeStorageExceeded, 400, "CodeStorageExceededException"),
+        ];
+        for (e, status, ty) in cases {
+            let api = ApiError::from(e);
+            assert_eq!((api.status.as_u16(), api.error_type), (status, ty));
+            assert_eq!(api.body.kind, "User");
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The function operations: CreateFunction, GetFunction,
+//! GetFunctionConfiguration, ListFunctions, UpdateFunctionCode,
+//! UpdateFunctionConfiguration, DeleteFunction, and the code download that
+//! GetFunction's `Code.Location` points at.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use lambdabox_control::{CodeSource, CreateFunction, FunctionView, UpdateFunctionCode, UpdateFunctionConfiguration};
+use lambdabox_model::ValidationError;
+use lambdabox_proto::control::{
+    CreateFunctionRequest, FunctionCode, FunctionCodeLocation, FunctionConfiguration, GetFunctionResponse,
+    ListFunctionsResponse, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest, VpcConfig,
+};
+
+use crate::body::{json, query_value};
+use crate::region::RequestRegion;
+use crate::{ApiError, AppState};
+
+fn configuration(view: &FunctionView) -> FunctionConfiguration {
+    FunctionConfiguration::from_model(view.arn.clone(), &view.config)
+}
+
+/// Decodes the base64 `ZipFile` member (boto3 and the CLI send blobs so).
+fn zip_file(b64: &str) -> Result<Bytes, ApiError> {
+    base64::engine::general_purpose::STANDARD.decode(b64.trim()).map(Bytes::from).map_err(|e| {
+        ApiError::invalid_request_content(format!(
+            "Could not parse request body into json: ZipFile is not valid base64 ({e})"
+        ))
+    })
+}
+
+/// The code source a request names; AWS refuses a ZipFile beside S3 members.
+fn code_source(
+    zip: Option<String>,
+    bucket: Option<String>,
+    key: Option<String>,
+    object_version: Option<String>,
+    image_uri: Option<String>,
+) -> Result<Option<CodeSource>, ApiError> {
+    let s3 = bucket.is_some() || key.is_some() || object_version.is_some();
+    match (zip, s3) {
+        (Some(_), true) => Err(lambdabox_control::ControlError::CodeAmbiguous.into()),
+        (Some(z), false) => Ok(Some(CodeSource::Zip(zip_file(&z)?))),
+        (None, true) => Ok(Some(CodeSource::S3 {
+            bucket: bucket.unwrap_or_default(),
+            key: key.unwrap_or_default(),
+            object_version,
+        })),
+        (None, false) if image_uri.is_some() => Err(ApiError::invalid_parameter(
+            "Container images (ImageUri) are not supported; upload a .zip deployment package",
+        )),
+        (None, false) => Ok(None),
+    }
+}
+
+fn vpc(v: VpcConfig) -> (Vec<String>, Vec<String>, bool) {
+    (v.subnet_ids, v.security_group_ids, v.ipv6_allowed_for_dual_stack)
+}
+
+fn qualifier(uri: &Uri) -> Option<String> {
+    query_value(uri.query(), "Qualifier")
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req: CreateFunctionRequest = json(body, "CreateFunction")?;
+    let Some(function_name) = req.function_name else {
+        return Err(lambdabox_control::ControlError::from(ValidationError::new(
+            "null",
+            "functionName",
+            "Member must not be null",
+        ))
+        .into());
+    };
+    let code = req.code.unwrap_or_default();
+    let FunctionCode { zip_file, s3_bucket, s3_key, s3_object_version, image_uri } = code;
+    let input = CreateFunction {
+        function_name,
+        runtime: req.runtime,
+        handler: req.handler,
+        role: req.role,
+        code: code_source(zip_file, s3_bucket, s3_key, s3_object_version, image_uri)?,
+        description: req.description,
+        timeout: req.timeout,
+        memory_size: req.memory_size,
+        ephemeral_storage: req.ephemeral_storage.map(|e| e.size),
+        environment: req.environment.map(|e| e.variables),
+        layers: req.layers,
+        vpc: req.vpc_config.map(vpc),
+        architectures: req.architectures,
+        dead_letter_target_arn: req.dead_letter_config.and_then(|d| d.target_arn),
+        kms_key_arn: req.kms_key_arn,
+        tracing_mode: req.tracing_config.and_then(|t| t.mode),
+        tags: req.tags.unwrap_or_default(),
+        publish: req.publish.unwrap_or(false),
+        package_type: req.package_type,
+    };
+    let view = state.control.create_function(&region, input).await?;
+    Ok((StatusCode::CREATED, Json(configuration(&view))).into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<GetFunctionResponse>, ApiError> {
+    let view = state.control.get_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    Ok(Json(GetFunctionResponse {
+        code: FunctionCodeLocation {
+            repository_type: "S3".into(),
+            location: format!("http://{host}/_lambdabox/code/{}", view.config.code.blob_key),
+        },
+        tags: (!view.tags.is_empty()).then(|| view.tags.clone()),
+        configuration: configuration(&view),
+    }))
+}
+
+pub async fn get_configuration(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Json<FunctionConfiguration>, ApiError> {
+    let view = state.control.get_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    Ok(Json(configuration(&view)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    uri: Uri,
+) -> Result<Json<ListFunctionsResponse>, ApiError> {
+    let max_items = match query_value(uri.query(), "MaxItems") {
+        None => None,
+        Some(s) => Some(s.parse::<i64>().map_err(|_| {
+            ApiError::from(lambdabox_control::ControlError::from(ValidationError::new(
+                s.as_str(),
+                "maxItems",
+                "Member must be an integer",
+            )))
+        })?),
+    };
+    let marker = query_value(uri.query(), "Marker");
+    let page = state.control.list_functions(&region, marker.as_deref(), max_items).await?;
+    Ok(Json(ListFunctionsResponse {
+        functions: page.functions.iter().map(configuration).collect(),
+        next_marker: page.next_marker,
+    }))
+}
+
+pub async fn update_code(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<FunctionConfiguration>, ApiError> {
+    let req: UpdateFunctionCodeRequest = json(body, "UpdateFunctionCode")?;
+    let input = UpdateFunctionCode {
+        code: code_source(req.zip_file, req.s3_bucket, req.s3_key, req.s3_object_version, req.image_uri)?,
+        revision_id: req.revision_id,
+        dry_run: req.dry_run.unwrap_or(false),
+        publish: req.publish.unwrap_or(false),
+        architectures: req.architectures,
+    };
+    let view = state.control.update_function_code(&region, &name, input).await?;
+    Ok(Json(configuration(&view)))
+}
+
+pub async fn update_configuration(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<FunctionConfiguration>, ApiError> {
+    let req: UpdateFunctionConfigurationRequest = json(body, "UpdateFunctionConfiguration")?;
+    let input = UpdateFunctionConfiguration {
+        runtime: req.runtime,
+        handler: req.handler,
+        role: req.role,
+        description: req.description,
+        timeout: req.timeout,
+        memory_size: req.memory_size,
+        ephemeral_storage: req.ephemeral_storage.map(|e| e.size),
+        environment: req.environment.map(|e| e.variables),
+        layers: req.layers,
+        vpc: req.vpc_config.map(vpc),
+        dead_letter_target_arn: req.dead_letter_config.map(|d| d.target_arn.unwrap_or_default()),
+        kms_key_arn: req.kms_key_arn,
+        tracing_mode: req.tracing_config.and_then(|t| t.mode),
+        revision_id: req.revision_id,
+    };
+    let view = state.control.update_function_configuration(&region, &name, input).await?;
+    Ok(Json(configuration(&view)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<StatusCode, ApiError> {
+    state.control.delete_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Invoke arrives with the execution-environment work; until then an
+/// existing function answers with a clear error.
+pub async fn invoke(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    state.control.get_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    Err(ApiError {
+        status: StatusCode::NOT_IMPLEMENTED,
+        error_type: "ServiceException",
+        body: lambdabox_proto::ErrorBody::service("Invoke is not available on this server yet"),
+    })
+}
+
+/// Serves a stored package by its content address (`Code.Location`).
+pub async fn download_code(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
+    if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::not_found("No code package at this location"));
+    }
+    let zip = state.control.code(&key).await.map_err(|_| ApiError::not_found("No code package at this location"))?;
+    Ok(([(header::CONTENT_TYPE, "application/zip")], zip).into_response())
+}

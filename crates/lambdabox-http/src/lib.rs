@@ -1,0 +1,67 @@
+//! The HTTP edge of Lambdabox: the Lambda REST API's routes. Each handler
+//! parses the request, calls the control plane and renders the result (or
+//! the error) in AWS's shapes; no Lambda rule lives here.
+
+mod account;
+mod body;
+mod error;
+mod functions;
+mod region;
+mod tags;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use lambdabox_control::ControlPlane;
+use lambdabox_model::Region;
+
+pub use error::ApiError;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub control: Arc<ControlPlane>,
+    /// The region of requests that carry no SigV4 credential scope.
+    pub default_region: Region,
+}
+
+/// The largest request body any route accepts (a CreateFunction with a
+/// 50 MB zip, base64-encoded, plus its JSON).
+const MAX_BODY: usize = 72 * 1024 * 1024;
+
+/// Every route of the Lambda API this server answers.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/2015-03-31/functions", post(functions::create).get(functions::list))
+        .route("/2015-03-31/functions/", post(functions::create).get(functions::list))
+        .route("/2015-03-31/functions/{name}", get(functions::get).delete(functions::delete))
+        .route(
+            "/2015-03-31/functions/{name}/configuration",
+            get(functions::get_configuration).put(functions::update_configuration),
+        )
+        .route("/2015-03-31/functions/{name}/code", put(functions::update_code))
+        .route("/2015-03-31/functions/{name}/invocations", post(functions::invoke))
+        .route("/2017-03-31/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
+        .route("/2016-08-19/account-settings", get(account::settings))
+        .route("/2016-08-19/account-settings/", get(account::settings))
+        .route("/_lambdabox/code/{key}", get(functions::download_code))
+        .fallback(error::unknown_operation)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Gives every response an `x-amzn-RequestId`.
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    response
+}

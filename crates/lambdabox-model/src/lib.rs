@@ -1,0 +1,23 @@
+//! The Lambda domain: function names and ARNs, configuration values and their
+//! limits, the runtime registry and deployment-package inspection.
+//!
+//! Everything here is pure: no I/O, no clock, no randomness. Values are
+//! validated at construction, so an invalid name or setting cannot exist past
+//! the edge that parsed it.
+
+pub mod arn;
+pub mod config;
+pub mod environment;
+pub mod limits;
+pub mod name;
+pub mod package;
+pub mod runtime;
+pub mod validation;
+
+pub use arn::{AccountId, Region};
+pub use config::{Architecture, EphemeralStorage, FunctionConfig, MemorySize, Timeout, VpcConfig};
+pub use environment::Environment;
+pub use name::{FunctionName, FunctionRef, Qualifier};
+pub use package::{CodePackage, PackageError};
+pub use runtime::{RuntimeFamily, RuntimeRegistry, RuntimeSpec};
+pub use validation::ValidationError;

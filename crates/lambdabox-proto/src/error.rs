@@ -1,0 +1,23 @@
+//! The JSON body of a Lambda API error.
+
+use serde::{Deserialize, Serialize};
+
+/// `{"Type": "User", "message": "..."}`, beside the `x-amzn-ErrorType` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// An error caused by the request (`Type: User`).
+    pub fn user(message: impl Into<String>) -> Self {
+        Self { kind: "User".into(), message: message.into() }
+    }
+
+    /// An error on the server's side (`Type: Service`).
+    pub fn service(message: impl Into<String>) -> Self {
+        Self { kind: "Service".into(), message: message.into() }
+    }
+}

@@ -1,0 +1,28 @@
+//! Errors of the store.
+
+use std::path::PathBuf;
+
+/// A store operation that failed, with what it was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("function {name} already exists")]
+    AlreadyExists { name: String },
+    #[error("function {name} not found")]
+    NotFound { name: String },
+    #[error("revision of function {name} is {actual}, not {expected}")]
+    RevisionMismatch { name: String, expected: String, actual: String },
+    #[error("open database {path}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("migrate database schema")]
+    Migrate { source: rusqlite::Error },
+    #[error("{operation} function {name}")]
+    Query { operation: &'static str, name: String, source: rusqlite::Error },
+    #[error("decode stored configuration of {name}")]
+    Decode { name: String, source: serde_json::Error },
+    #[error("{operation} blob {key}")]
+    Blob { operation: &'static str, key: String, source: object_store::Error },
+    #[error("sync blob {path}")]
+    SyncBlob { path: PathBuf, source: std::io::Error },
+    #[error("create blob directory {path}")]
+    BlobRoot { path: PathBuf, source: std::io::Error },
+}

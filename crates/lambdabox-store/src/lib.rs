@@ -1,0 +1,24 @@
+//! Durable state: function metadata in SQLite and code packages as
+//! content-addressed blobs.
+//!
+//! Metadata sits behind the [`FunctionStore`] trait ([`SqliteStore`] for the
+//! server, [`MemoryStore`] for tests); blobs sit behind `object_store`, so a
+//! bucket can replace the local disk later without touching callers.
+//!
+//! Atomicity: a blob is written (temp file, fsync, rename) before the
+//! metadata row that names it is committed in one SQLite transaction, so a
+//! crash leaves the old function or the new one, never half of one. A blob
+//! whose row never committed is an orphan: nothing names it, so nothing
+//! serves it, and [`BlobStore::collect_garbage`] removes it at start-up.
+
+mod blob;
+mod error;
+mod memory;
+mod record;
+mod sqlite;
+
+pub use blob::BlobStore;
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use record::{FunctionRecord, FunctionStore, Usage};
+pub use sqlite::SqliteStore;

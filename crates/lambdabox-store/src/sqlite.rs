@@ -1,0 +1,249 @@
+//! The SQLite implementation of [`FunctionStore`] (WAL, synchronous=FULL, so
+//! an acknowledged write survives a crash of the process or the machine).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use lambdabox_model::{FunctionConfig, FunctionName};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{FunctionRecord, FunctionStore, StoreError, Usage};
+
+const LATEST: &str = "$LATEST";
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts them.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE functions (
+    name        TEXT PRIMARY KEY,
+    tags        TEXT NOT NULL DEFAULT '{}',
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE function_versions (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    version       TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    code_blob     TEXT NOT NULL,
+    code_size     INTEGER NOT NULL,
+    revision_id   TEXT NOT NULL,
+    PRIMARY KEY (function_name, version)
+);
+CREATE INDEX function_versions_blob ON function_versions(code_blob);
+"#];
+
+/// Function metadata in one SQLite file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(open_err)?;
+        let store = Self { conn: Mutex::new(conn) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// An in-memory SQLite database (tests of the SQL itself).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path, source })?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|source| StoreError::Migrate { source })?;
+        let store = Self { conn: Mutex::new(conn) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(|source| StoreError::Migrate { source })?;
+        let current: usize =
+            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|source| StoreError::Migrate { source })?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            tx.execute_batch(sql).map_err(|source| StoreError::Migrate { source })?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(|source| StoreError::Migrate { source })?;
+        }
+        tx.commit().map_err(|source| StoreError::Migrate { source })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (the
+        // transaction rolls back on drop), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn encode(config: &FunctionConfig) -> String {
+    serde_json::to_string(config).expect("configuration always serialises")
+}
+
+fn decode(name: &str, config: &str, tags: &str) -> Result<FunctionRecord, StoreError> {
+    let decode_err = |source| StoreError::Decode { name: name.to_owned(), source };
+    Ok(FunctionRecord {
+        latest: serde_json::from_str(config).map_err(decode_err)?,
+        tags: serde_json::from_str(tags).map_err(decode_err)?,
+    })
+}
+
+fn query_err(operation: &'static str, name: &str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    let name = name.to_owned();
+    move |source| StoreError::Query { operation, name, source }
+}
+
+const SELECT: &str = "SELECT f.name, v.config, f.tags FROM functions f \
+    JOIN function_versions v ON v.function_name = f.name AND v.version = '$LATEST'";
+
+impl FunctionStore for SqliteStore {
+    fn create(&self, record: &FunctionRecord) -> Result<(), StoreError> {
+        let name = record.latest.name.as_str();
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(query_err("begin create", name))?;
+        let tags = serde_json::to_string(&record.tags).expect("tags always serialise");
+        let inserted = tx
+            .execute("INSERT INTO functions (name, tags) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![name, tags])
+            .map_err(query_err("create", name))?;
+        if inserted == 0 {
+            return Err(StoreError::AlreadyExists { name: name.to_owned() });
+        }
+        let c = &record.latest;
+        tx.execute(
+            "INSERT INTO function_versions (function_name, version, config, code_blob, code_size, revision_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![name, LATEST, encode(c), c.code.blob_key, c.code.size as i64, c.revision_id],
+        )
+        .map_err(query_err("create version of", name))?;
+        tx.commit().map_err(query_err("commit create", name))
+    }
+
+    fn get(&self, name: &FunctionName) -> Result<Option<FunctionRecord>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(&format!("{SELECT} WHERE f.name = ?1"), [name.as_str()], |r| {
+                Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .optional()
+            .map_err(query_err("get", name.as_str()))?;
+        row.map(|(config, tags)| decode(name.as_str(), &config, &tags)).transpose()
+    }
+
+    fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<FunctionRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(&format!("{SELECT} WHERE f.name > ?1 ORDER BY f.name LIMIT ?2"))
+            .map_err(query_err("list", ""))?;
+        let rows = stmt
+            .query_map(params![after.unwrap_or(""), limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .map_err(query_err("list", ""))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, config, tags) = row.map_err(query_err("list", ""))?;
+            out.push(decode(&name, &config, &tags)?);
+        }
+        Ok(out)
+    }
+
+    fn update_latest(&self, config: &FunctionConfig, expected_revision: &str) -> Result<(), StoreError> {
+        let name = config.name.as_str();
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(query_err("begin update", name))?;
+        let actual: Option<String> = tx
+            .query_row(
+                "SELECT revision_id FROM function_versions WHERE function_name = ?1 AND version = ?2",
+                params![name, LATEST],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(query_err("read revision of", name))?;
+        let Some(actual) = actual else {
+            return Err(StoreError::NotFound { name: name.to_owned() });
+        };
+        if actual != expected_revision {
+            return Err(StoreError::RevisionMismatch {
+                name: name.to_owned(),
+                expected: expected_revision.to_owned(),
+                actual,
+            });
+        }
+        tx.execute(
+            "UPDATE function_versions SET config = ?3, code_blob = ?4, code_size = ?5, revision_id = ?6 WHERE function_name = ?1 AND version = ?2",
+            params![name, LATEST, encode(config), config.code.blob_key, config.code.size as i64, config.revision_id],
+        )
+        .map_err(query_err("update", name))?;
+        tx.commit().map_err(query_err("commit update", name))
+    }
+
+    fn set_tags(&self, name: &FunctionName, tags: &BTreeMap<String, String>) -> Result<(), StoreError> {
+        let conn = self.lock();
+        let tags = serde_json::to_string(tags).expect("tags always serialise");
+        let changed = conn
+            .execute("UPDATE functions SET tags = ?2 WHERE name = ?1", params![name.as_str(), tags])
+            .map_err(query_err("tag", name.as_str()))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { name: name.to_string() });
+        }
+        Ok(())
+    }
+
+    fn delete(&self, name: &FunctionName) -> Result<Option<FunctionRecord>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(query_err("begin delete", name.as_str()))?;
+        let row = tx
+            .query_row(&format!("{SELECT} WHERE f.name = ?1"), [name.as_str()], |r| {
+                Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .optional()
+            .map_err(query_err("read for delete", name.as_str()))?;
+        let Some((config, tags)) = row else { return Ok(None) };
+        tx.execute("DELETE FROM functions WHERE name = ?1", [name.as_str()])
+            .map_err(query_err("delete", name.as_str()))?;
+        tx.commit().map_err(query_err("commit delete", name.as_str()))?;
+        decode(name.as_str(), &config, &tags).map(Some)
+    }
+
+    fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT DISTINCT code_blob FROM function_versions")
+            .map_err(query_err("list blobs of", ""))?;
+        let keys = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(query_err("list blobs of", ""))?;
+        keys.collect::<Result<_, _>>().map_err(query_err("list blobs of", ""))
+    }
+
+    fn usage(&self) -> Result<Usage, StoreError> {
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM functions), (SELECT COALESCE(SUM(code_size), 0) FROM function_versions)",
+            [],
+            |r| Ok(Usage { function_count: r.get::<_, i64>(0)? as u64, total_code_size: r.get::<_, i64>(1)? as u64 }),
+        )
+        .map_err(query_err("count", ""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::conformance;
+
+    #[test]
+    fn in_memory_sqlite_conforms() {
+        conformance(&SqliteStore::open_in_memory().unwrap());
+    }
+
+    #[test]
+    fn survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.db");
+        let rec = crate::record::tests::record("persist", "r1");
+        SqliteStore::open(&path).unwrap().create(&rec).unwrap();
+        let reopened = SqliteStore::open(&path).unwrap();
+        assert_eq!(reopened.get(&rec.latest.name).unwrap(), Some(rec));
+    }
+}

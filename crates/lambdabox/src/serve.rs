@@ -1,0 +1,83 @@
+//! `lambdabox serve`: opens the data dir, wires the store, control plane and
+//! routes, and serves until SIGINT or SIGTERM.
+
+use std::fs::File;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use lambdabox_control::{ControlPlane, ControlPlaneConfig};
+use lambdabox_http::AppState;
+use lambdabox_model::{AccountId, Region};
+use lambdabox_store::{BlobStore, SqliteStore};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LAMBDABOX_LISTEN", default_value = "127.0.0.1:9070")]
+    listen: SocketAddr,
+    /// Where functions, code and logs are kept.
+    #[arg(long, env = "LAMBDABOX_DATA_DIR", default_value = "./.lambdabox")]
+    data_dir: PathBuf,
+    /// The account id in ARNs.
+    #[arg(long, env = "LAMBDABOX_ACCOUNT_ID", default_value = "000000000000", value_parser = parse_account)]
+    account_id: AccountId,
+    /// The region of requests that carry no SigV4 signature.
+    #[arg(long, env = "LAMBDABOX_REGION", default_value = "us-east-1", value_parser = parse_region)]
+    region: Region,
+}
+
+fn parse_account(s: &str) -> Result<AccountId, String> {
+    AccountId::parse(s).ok_or_else(|| format!("'{s}' is not a twelve-digit account id"))
+}
+
+fn parse_region(s: &str) -> Result<Region, String> {
+    Region::parse(s).ok_or_else(|| format!("'{s}' is not a region name such as us-east-1"))
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("create data dir {}", args.data_dir.display()))?;
+    let data_dir = args.data_dir.canonicalize().context("resolve data dir")?;
+    let lock_path = data_dir.join("lock");
+    let lock = File::create(&lock_path).with_context(|| format!("create {}", lock_path.display()))?;
+    lock.try_lock().with_context(|| format!("data dir {} is in use by another lambdabox", data_dir.display()))?;
+
+    let store = SqliteStore::open(&data_dir.join("lambdabox.db")).context("open metadata store")?;
+    let blobs = BlobStore::local(&data_dir.join("blobs")).context("open blob store")?;
+    let control = Arc::new(ControlPlane::new(
+        Arc::new(store),
+        blobs,
+        ControlPlaneConfig { account: args.account_id, ..ControlPlaneConfig::default() },
+    ));
+    let removed = control.collect_garbage().await.context("collect orphaned code blobs")?;
+    if removed > 0 {
+        tracing::info!(removed, "removed code blobs no function refers to");
+    }
+
+    let app = lambdabox_http::router(AppState { control, default_region: args.region });
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
+    let addr = listener.local_addr().context("read listening address")?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "lambdabox ready: listening on http://{addr}").context("write ready line")?;
+    stdout.flush().context("flush ready line")?;
+    drop(stdout);
+
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serve")?;
+    tracing::info!("lambdabox stopped");
+    drop(lock);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests"),
+        _ = int.recv() => tracing::info!("SIGINT: finishing in-flight requests"),
+    }
+}
