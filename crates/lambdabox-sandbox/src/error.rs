@@ -1,0 +1,131 @@
+//! The errors of sandbox creation and control: each variant names the
+//! operation that failed and carries the context needed to act on it.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+
+use crate::cgroup::CgroupError;
+
+/// A [`crate::SandboxSpec`] that cannot be run, found before anything is created.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SpecError {
+    #[error("sandbox id {id:?} must be 1 to 128 characters of [A-Za-z0-9._-] and not start with a dot")]
+    InvalidId { id: String },
+    #[error("argv is empty")]
+    EmptyArgv,
+    #[error("argv[0] {path:?} is not an absolute path")]
+    RelativeProgram { path: String },
+    #[error("{field} contains a NUL byte")]
+    NulByte { field: &'static str },
+    #[error("environment variable name {name:?} is empty or contains '='")]
+    InvalidEnvName { name: String },
+    #[error("{field} {path:?} must be absolute and normalised (no `.` or `..`)")]
+    NotAbsolute { field: &'static str, path: PathBuf },
+    #[error("bind mount target {target:?} is reserved by the sandbox")]
+    ReservedTarget { target: PathBuf },
+    #[error("tmp_size_bytes must be at least one page, got {bytes}")]
+    TmpTooSmall { bytes: u64 },
+    #[error("limit {limit} must be positive")]
+    ZeroLimit { limit: &'static str },
+    #[error("cpu_weight {weight} is outside 1..=10000")]
+    CpuWeight { weight: u32 },
+    #[error("hostname {hostname:?} must be 1 to 64 bytes without NUL")]
+    InvalidHostname { hostname: String },
+}
+
+/// The step of the sandboxed child's set-up that failed (reported back from
+/// the child before `execve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildStep {
+    /// Closing the descriptors the child must not keep.
+    CloseFds,
+    /// Waiting for the parent's go-ahead.
+    Sync,
+    /// Becoming the sandbox's uid and gid.
+    Credentials,
+    /// Entering a new cgroup namespace.
+    CgroupNamespace,
+    /// One step of building the root filesystem.
+    Rootfs { action: String },
+    /// Setting the hostname.
+    Hostname,
+    /// Bringing `lo` up.
+    Loopback,
+    /// Wiring stdin, stdout and stderr.
+    Stdio,
+    /// Changing into the working directory.
+    Chdir { path: PathBuf },
+    /// Dropping every capability.
+    DropCapabilities,
+    /// Installing the seccomp filters (with `no_new_privs`).
+    Seccomp,
+    /// `execve` of the program.
+    Exec,
+}
+
+impl fmt::Display for ChildStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CloseFds => f.write_str("close inherited descriptors"),
+            Self::Sync => f.write_str("wait for the parent"),
+            Self::Credentials => f.write_str("switch to the sandbox uid and gid"),
+            Self::CgroupNamespace => f.write_str("enter a new cgroup namespace"),
+            Self::Rootfs { action } => write!(f, "rootfs: {action}"),
+            Self::Hostname => f.write_str("set the hostname"),
+            Self::Loopback => f.write_str("bring the loopback interface up"),
+            Self::Stdio => f.write_str("set up stdin, stdout and stderr"),
+            Self::Chdir { path } => write!(f, "change directory to {}", path.display()),
+            Self::DropCapabilities => f.write_str("drop capabilities"),
+            Self::Seccomp => f.write_str("install the seccomp filter"),
+            Self::Exec => f.write_str("execute the program"),
+        }
+    }
+}
+
+/// Everything that can go wrong creating, starting, controlling or cleaning
+/// up a sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("invalid sandbox spec")]
+    InvalidSpec(#[from] SpecError),
+    #[error("inspect host path {path:?} for the rootfs")]
+    InspectHostPath { path: PathBuf, source: io::Error },
+    #[error("open bind mount source {path:?}")]
+    OpenBindSource { path: PathBuf, source: io::Error },
+    #[error("compile the seccomp filter")]
+    CompileSeccomp { source: seccompiler::Error },
+    #[error("cgroup of sandbox {id}")]
+    Cgroup { id: String, source: CgroupError },
+    #[error("create the parent/child socket pair")]
+    SocketPair { source: Errno },
+    #[error("clone the sandbox process")]
+    Clone { source: Errno },
+    #[error("write the id map {path:?}")]
+    WriteIdMap { path: PathBuf, source: io::Error },
+    #[error("talk to the sandbox process of {id}")]
+    ChildChannel { id: String, source: Errno },
+    #[error("sandbox process of {id} exited during set-up")]
+    ChildVanished { id: String },
+    #[error("sandbox {id} set-up step failed: {step}")]
+    ChildSetup { id: String, step: ChildStep, source: Errno },
+    #[error("execute {program:?} in sandbox {id}")]
+    Exec { id: String, program: String, source: Errno },
+    #[error("sandbox {id} was already started")]
+    AlreadyStarted { id: String },
+    #[error("open a pidfd for sandbox {id}")]
+    OpenPidfd { id: String, source: Errno },
+    #[error("open the network namespace {path:?}")]
+    OpenNetns { path: PathBuf, source: io::Error },
+    #[error("enter the network namespace of sandbox {id}")]
+    EnterNetns { id: String, source: Errno },
+    #[error("bind a TCP listener on {addr} in sandbox {id}")]
+    ListenTcp { id: String, addr: SocketAddr, source: io::Error },
+    #[error("signal sandbox {id}")]
+    Signal { id: String, source: Errno },
+    #[error("wait for sandbox {id}")]
+    Wait { id: String, source: Errno },
+}

@@ -1,0 +1,467 @@
+//! The sandboxed process from `clone` to `execve`, and the small protocol
+//! between it and its parent.
+//!
+//! The child is a copy of the caller, which may be multi-threaded (an async
+//! runtime): until `execve` it may only make system calls, so everything
+//! it needs is prepared by the parent in a [`ChildPlan`] and it never
+//! allocates, takes a lock or calls a libc function that broadcasts to
+//! threads (glibc's `setresuid` does, so the raw syscalls are used).
+//!
+//! The protocol runs over a `SOCK_SEQPACKET` pair:
+//! 1. parent → child `GO`, once the id maps are written and the child sits
+//!    in its cgroup;
+//! 2. child → parent `READY` once the namespaces and root are built, or a
+//!    failure report naming the step and errno;
+//! 3. parent → child `START`;
+//! 4. the child's end is close-on-exec, so a successful `execve` reads as
+//!    end-of-file; a failed one as a failure report.
+
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use nix::sys::signal::{SigSet, SigmaskHow};
+use nix::unistd::Pid;
+
+use crate::namespaces::{self, Setgroups};
+use crate::rootfs::{self, RootfsPlan};
+use crate::seccomp::{self, Filters};
+
+/// The child's stack until `execve`. Generous: overflowing it would corrupt
+/// the child's copy of the heap without a guard page.
+const CHILD_STACK_SIZE: usize = 512 * 1024;
+
+pub(crate) const GO: u8 = 1;
+pub(crate) const START: u8 = 2;
+
+const READY: u32 = 1;
+const FAILED: u32 = 2;
+
+/// Which part of the child's work a failure report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Stage {
+    CloseFds = 1,
+    Sync,
+    Credentials,
+    CgroupNamespace,
+    Rootfs,
+    Hostname,
+    Loopback,
+    Stdio,
+    Chdir,
+    DropCapabilities,
+    Seccomp,
+    Exec,
+}
+
+impl Stage {
+    fn from_u32(value: u32) -> Option<Self> {
+        const ALL: [Stage; 12] = [
+            Stage::CloseFds,
+            Stage::Sync,
+            Stage::Credentials,
+            Stage::CgroupNamespace,
+            Stage::Rootfs,
+            Stage::Hostname,
+            Stage::Loopback,
+            Stage::Stdio,
+            Stage::Chdir,
+            Stage::DropCapabilities,
+            Stage::Seccomp,
+            Stage::Exec,
+        ];
+        ALL.into_iter().find(|s| *s as u32 == value)
+    }
+}
+
+/// A message from the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Report {
+    Ready,
+    /// `index` is the rootfs step for [`Stage::Rootfs`], else 0.
+    Failed {
+        stage: Stage,
+        index: usize,
+        errno: Errno,
+    },
+}
+
+impl Report {
+    fn encode(kind: u32, stage: u32, index: u32, errno: i32) -> [u8; 16] {
+        let mut buf = [0u8; 16];
+        buf[0..4].copy_from_slice(&kind.to_ne_bytes());
+        buf[4..8].copy_from_slice(&stage.to_ne_bytes());
+        buf[8..12].copy_from_slice(&index.to_ne_bytes());
+        buf[12..16].copy_from_slice(&errno.to_ne_bytes());
+        buf
+    }
+
+    fn decode(buf: &[u8; 16]) -> Option<Self> {
+        let word = |i: usize| u32::from_ne_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+        match word(0) {
+            READY => Some(Self::Ready),
+            FAILED => Some(Self::Failed {
+                stage: Stage::from_u32(word(4))?,
+                index: word(8) as usize,
+                errno: Errno::from_raw(word(12) as i32),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Everything the child needs, prepared by the parent. Raw pointers and
+/// descriptors stay valid in the child's copy of the address space and
+/// descriptor table.
+pub(crate) struct ChildPlan<'a> {
+    /// The child's end of the socket pair.
+    pub(crate) sock: RawFd,
+    /// Descriptors the child keeps (sorted); all others are closed first.
+    pub(crate) keep_fds: Vec<RawFd>,
+    pub(crate) rootfs: &'a RootfsPlan,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) setgroups: Setgroups,
+    pub(crate) hostname: &'a str,
+    pub(crate) stdout: RawFd,
+    pub(crate) stderr: RawFd,
+    pub(crate) cwd: &'a CStr,
+    pub(crate) exec: &'a ExecPlan,
+    pub(crate) seccomp: &'static Filters,
+}
+
+/// `execve`'s arguments as NUL-terminated strings and pointer arrays.
+pub(crate) struct ExecPlan {
+    program: CString,
+    _strings: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+}
+
+impl ExecPlan {
+    /// `argv` and `env` must hold no NUL byte (checked by spec validation).
+    pub(crate) fn new(argv: &[String], env: &[(String, String)]) -> Option<Self> {
+        let program = CString::new(argv.first()?.as_str()).ok()?;
+        let args: Vec<CString> = argv.iter().map(|a| CString::new(a.as_str()).ok()).collect::<Option<_>>()?;
+        let vars: Vec<CString> =
+            env.iter().map(|(k, v)| CString::new(format!("{k}={v}")).ok()).collect::<Option<_>>()?;
+        let pointers = |strings: &[CString]| {
+            strings.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect::<Vec<_>>()
+        };
+        let (argv, envp) = (pointers(&args), pointers(&vars));
+        let mut strings = args;
+        strings.extend(vars);
+        Some(Self { program, _strings: strings, argv, envp })
+    }
+}
+
+/// Clones the child with `flags` and the parent-death-free `SIGCHLD`
+/// exit signal. All signals are blocked around `clone` so that none of the
+/// caller's handlers runs in the child before it resets them.
+pub(crate) fn spawn(plan: &ChildPlan<'_>, flags: CloneFlags) -> Result<Pid, Errno> {
+    let mut stack = vec![0u8; CHILD_STACK_SIZE];
+    let mut old = SigSet::empty();
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut old))?;
+    // SAFETY: the child runs `child_main` on its own stack in a copy of our
+    // address space and only makes system calls on data prepared in
+    // `plan` before it execs or exits; it never returns into our frames.
+    let result = unsafe { nix::sched::clone(Box::new(|| child_main(plan)), &mut stack, flags, Some(libc::SIGCHLD)) };
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None)?;
+    result
+}
+
+/// Sends one protocol byte to the child.
+pub(crate) fn send(sock: BorrowedFd<'_>, byte: u8) -> Result<(), Errno> {
+    loop {
+        // SAFETY: sends one byte from a live local; MSG_NOSIGNAL avoids SIGPIPE.
+        let rc = unsafe { libc::send(sock.as_raw_fd(), (&byte as *const u8).cast(), 1, libc::MSG_NOSIGNAL) };
+        match Errno::result(rc) {
+            Err(Errno::EINTR) => continue,
+            other => return other.map(drop),
+        }
+    }
+}
+
+/// Reads the child's next report; `None` at end-of-file (the child exec'd
+/// or died).
+pub(crate) fn receive(sock: BorrowedFd<'_>) -> Result<Option<Report>, Errno> {
+    let mut buf = [0u8; 16];
+    loop {
+        // SAFETY: reads at most 16 bytes into a live local buffer.
+        let rc = unsafe { libc::read(sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        match Errno::result(rc) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(0) => return Ok(None),
+            Ok(16) => return Report::decode(&buf).map(Some).ok_or(Errno::EBADMSG),
+            Ok(_) => return Err(Errno::EBADMSG),
+        }
+    }
+}
+
+// ---- Everything below runs in the child. ----
+
+fn child_main(plan: &ChildPlan<'_>) -> ! {
+    let sock = plan.sock;
+    if let Err(e) = close_fds_except(&plan.keep_fds) {
+        fail(sock, Stage::CloseFds, 0, e);
+    }
+    reset_signal_dispositions();
+    match read_byte(sock) {
+        Ok(GO) => {}
+        Ok(_) => exit(1),
+        Err(e) => fail(sock, Stage::Sync, 0, e),
+    }
+    if let Err(e) = become_sandbox_user(plan) {
+        fail(sock, Stage::Credentials, 0, e);
+    }
+    if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP) {
+        fail(sock, Stage::CgroupNamespace, 0, e);
+    }
+    if let Err((index, e)) = rootfs::apply(plan.rootfs) {
+        rootfs::close_sources(&plan.rootfs.slots);
+        fail(sock, Stage::Rootfs, index as u32, e);
+    }
+    if let Err(e) = nix::unistd::sethostname(plan.hostname) {
+        fail(sock, Stage::Hostname, 0, e);
+    }
+    if let Err(e) = namespaces::loopback_up() {
+        fail(sock, Stage::Loopback, 0, e);
+    }
+    write_report(sock, &Report::encode(READY, 0, 0, 0));
+
+    match read_byte(sock) {
+        Ok(START) => {}
+        Ok(_) => exit(1),
+        Err(e) => fail(sock, Stage::Sync, 0, e),
+    }
+    if let Err(e) = wire_stdio(plan) {
+        fail(sock, Stage::Stdio, 0, e);
+    }
+    if let Err(e) = nix::unistd::chdir(plan.cwd) {
+        fail(sock, Stage::Chdir, 0, e);
+    }
+    if let Err(e) = drop_capabilities() {
+        fail(sock, Stage::DropCapabilities, 0, e);
+    }
+    if let Err(e) = seccomp::install(plan.seccomp) {
+        fail(sock, Stage::Seccomp, 0, e);
+    }
+    // SAFETY: an empty, initialised mask; restores normal signal delivery
+    // for the new program (the mask survives execve).
+    unsafe {
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+    let exec = plan.exec;
+    // SAFETY: program, argv and envp are NUL-terminated strings and
+    // NULL-terminated pointer arrays owned by `exec`.
+    unsafe { libc::execve(exec.program.as_ptr(), exec.argv.as_ptr(), exec.envp.as_ptr()) };
+    fail(sock, Stage::Exec, 0, Errno::last())
+}
+
+fn exit(code: i32) -> ! {
+    // SAFETY: _exit ends the child without running the parent's atexit
+    // handlers or destructors.
+    unsafe { libc::_exit(code) }
+}
+
+fn fail(sock: RawFd, stage: Stage, index: u32, errno: Errno) -> ! {
+    write_report(sock, &Report::encode(FAILED, stage as u32, index, errno as i32));
+    exit(127)
+}
+
+fn write_report(sock: RawFd, buf: &[u8; 16]) {
+    // SAFETY: writes 16 bytes from a live buffer; a failure means the
+    // parent is gone, and there is nobody to tell.
+    unsafe { libc::send(sock, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
+}
+
+fn read_byte(sock: RawFd) -> Result<u8, Errno> {
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: reads one byte into a live local.
+        let rc = unsafe { libc::read(sock, (&mut byte as *mut u8).cast(), 1) };
+        match Errno::result(rc) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(0) => exit(1), // the parent gave up on us
+            Ok(_) => return Ok(byte),
+        }
+    }
+}
+
+/// Closes every descriptor not in `keep` (sorted ascending): the caller's
+/// sockets, pipes and files must not live on in the sandbox.
+fn close_fds_except(keep: &[RawFd]) -> Result<(), Errno> {
+    let mut first: u32 = 0;
+    for &fd in keep {
+        let fd = fd as u32;
+        if fd > first {
+            close_range(first, fd - 1)?;
+        }
+        first = fd + 1;
+    }
+    close_range(first, u32::MAX)
+}
+
+fn close_range(first: u32, last: u32) -> Result<(), Errno> {
+    // SAFETY: close_range(2) only closes descriptors of this process.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+    match Errno::result(rc) {
+        Err(Errno::ENOSYS) => {
+            // Before Linux 5.9: close one by one up to the descriptor limit.
+            // SAFETY: getrlimit fills the struct we own.
+            let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+            let end = u64::from(last).min(limit.rlim_cur.saturating_sub(1));
+            for fd in u64::from(first)..=end {
+                // SAFETY: closing a descriptor we own or that is not open.
+                unsafe { libc::close(fd as RawFd) };
+            }
+            Ok(())
+        }
+        other => other.map(drop),
+    }
+}
+
+/// Handlers are the caller's code and must never run in the sandbox;
+/// ignored signals (Rust ignores SIGPIPE) would stay ignored across execve.
+fn reset_signal_dispositions() {
+    for signal in 1..libc::SIGRTMAX() {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            // SAFETY: restoring the default disposition; errors (libc's
+            // reserved signals) are irrelevant.
+            unsafe { libc::signal(signal, libc::SIG_DFL) };
+        }
+    }
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+fn capget() -> Result<[CapData; 2], Errno> {
+    let mut header = CapHeader { version: CAPABILITY_VERSION_3, pid: 0 };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: version 3 takes a header and two data structs, all ours.
+    Errno::result(unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) })?;
+    Ok(data)
+}
+
+fn capset(data: &[CapData; 2]) -> Result<(), Errno> {
+    let mut header = CapHeader { version: CAPABILITY_VERSION_3, pid: 0 };
+    // SAFETY: version 3 takes a header and two data structs, all ours.
+    Errno::result(unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) }).map(drop)
+}
+
+/// Becomes the sandbox's uid and gid while keeping the capabilities the
+/// new user namespace granted, which building the root still needs. As
+/// the mapped id, the child can create files on its own tmpfs (an unmapped
+/// id cannot) and reaches the host's files only as that unprivileged id.
+fn become_sandbox_user(plan: &ChildPlan<'_>) -> Result<(), Errno> {
+    // SAFETY: prctl/setgroups/setresgid/setresuid with plain integer
+    // arguments; raw syscalls so that only this thread is affected.
+    unsafe {
+        Errno::result(libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0))?;
+        if plan.setgroups == Setgroups::Allow {
+            Errno::result(libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()))?;
+        }
+        Errno::result(libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid))?;
+        Errno::result(libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid))?;
+    }
+    let mut caps = capget()?;
+    for c in &mut caps {
+        c.effective = c.permitted;
+    }
+    capset(&caps)
+}
+
+/// Empties the bounding, ambient, effective, permitted and inheritable
+/// sets, so not even a sandbox uid of 0 regains capabilities at execve.
+fn drop_capabilities() -> Result<(), Errno> {
+    for cap in 0..64 {
+        // SAFETY: PR_CAPBSET_DROP with an integer capability number.
+        match Errno::result(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) }) {
+            Ok(_) => {}
+            Err(Errno::EINVAL) => break, // past the kernel's last capability
+            Err(e) => return Err(e),
+        }
+    }
+    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes no pointers. EINVAL before 4.3.
+    match Errno::result(unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) }) {
+        Ok(_) | Err(Errno::EINVAL) => {}
+        Err(e) => return Err(e),
+    }
+    capset(&[CapData::default(); 2])
+}
+
+/// stdin from `/dev/null` (inside the new root), stdout and stderr from the
+/// caller's descriptors, whatever numbers they had.
+fn wire_stdio(plan: &ChildPlan<'_>) -> Result<(), Errno> {
+    // SAFETY: fcntl/open/dup2/close on descriptors this process owns; the
+    // copies are taken before any dup2 can overwrite the originals.
+    unsafe {
+        let out = Errno::result(libc::fcntl(plan.stdout, libc::F_DUPFD_CLOEXEC, 3))?;
+        let err = Errno::result(libc::fcntl(plan.stderr, libc::F_DUPFD_CLOEXEC, 3))?;
+        let null = Errno::result(libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC))?;
+        if null == 0 {
+            Errno::result(libc::fcntl(0, libc::F_SETFD, 0))?;
+        } else {
+            Errno::result(libc::dup2(null, 0))?;
+        }
+        Errno::result(libc::dup2(out, 1))?;
+        Errno::result(libc::dup2(err, 2))?;
+        for original in [plan.stdout, plan.stderr] {
+            if original > 2 {
+                libc::close(original);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_round_trip() {
+        let ready = Report::encode(READY, 0, 0, 0);
+        assert_eq!(Report::decode(&ready), Some(Report::Ready));
+        let failed = Report::encode(FAILED, Stage::Rootfs as u32, 7, libc::EROFS);
+        assert_eq!(
+            Report::decode(&failed),
+            Some(Report::Failed { stage: Stage::Rootfs, index: 7, errno: Errno::EROFS })
+        );
+        assert_eq!(Report::decode(&Report::encode(9, 0, 0, 0)), None);
+        assert_eq!(Report::decode(&Report::encode(FAILED, 99, 0, 0)), None);
+    }
+
+    #[test]
+    fn exec_plan_terminates_its_arrays() {
+        let plan = ExecPlan::new(&["/bin/sh".into(), "-c".into()], &[("A".into(), "b".into())]).unwrap();
+        assert_eq!(plan.argv.len(), 3);
+        assert!(plan.argv[2].is_null());
+        assert_eq!(plan.envp.len(), 2);
+        // SAFETY: the pointer points into a CString owned by `plan`.
+        assert_eq!(unsafe { CStr::from_ptr(plan.envp[0]) }, c"A=b");
+        assert!(ExecPlan::new(&[], &[]).is_none());
+    }
+}

@@ -1,0 +1,350 @@
+//! [`Sandbox`]: the two-phase life of one isolated process tree, from
+//! [`Sandbox::create`] through [`Sandbox::start`] to [`Sandbox::kill`].
+//!
+//! The sandbox's first process is pid 1 of its pid namespace (no extra
+//! init process): when it exits, the kernel kills everything else in the
+//! namespace, so the exit of that one process is the exit of the sandbox.
+
+use std::ffi::CString;
+use std::fs;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use crate::cgroup::{Cgroup, CgroupConfig, CgroupError};
+use crate::error::{ChildStep, SandboxError, SpecError};
+use crate::namespaces::{self, ListenError, Setgroups};
+use crate::process::{self, ChildPlan, ExecPlan, Report, Stage};
+use crate::rootfs::{self, RootfsPlan};
+use crate::seccomp;
+use crate::spec::SandboxSpec;
+
+/// How the sandbox's first process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It called `exit` with this code.
+    Exited(i32),
+    /// A signal killed it (`SIGKILL` also after an OOM kill).
+    Signaled(Signal),
+}
+
+/// One sandboxed process tree. Dropping it kills everything inside and
+/// removes its cgroups; its mounts vanish with its mount namespace.
+#[derive(Debug)]
+pub struct Sandbox {
+    id: String,
+    program: String,
+    pid: Pid,
+    /// Readable once the first process has exited; also used to signal it
+    /// without any risk of hitting a recycled pid.
+    pidfd: OwnedFd,
+    netns: Option<OwnedFd>,
+    /// The parent's end of the set-up channel, until started.
+    channel: Option<OwnedFd>,
+    cgroup: Cgroup,
+    status: Option<ExitStatus>,
+    cleaned_up: bool,
+}
+
+impl Sandbox {
+    /// Phase 1: creates the cgroup, namespaces and root; the process then
+    /// waits just before `execve`, already inside its cgroup and namespaces.
+    pub fn create(spec: SandboxSpec, cgroups: &CgroupConfig) -> Result<Sandbox, SandboxError> {
+        spec.validate()?;
+        let filters = seccomp::filters().map_err(|source| SandboxError::CompileSeccomp { source })?;
+        let rootfs = rootfs::plan(&spec)?;
+        let exec = ExecPlan::new(&spec.argv, &spec.env).ok_or(SpecError::NulByte { field: "argv or env" })?;
+        let cwd = CString::new(spec.cwd.as_os_str().as_bytes()).map_err(|_| SpecError::NulByte { field: "cwd" })?;
+        let id = spec.id.clone();
+        let cgroup = Cgroup::create(cgroups, &id, &spec.limits)
+            .map_err(|source| SandboxError::Cgroup { id: id.clone(), source })?;
+
+        let spawned = spawn(&spec, &rootfs, &exec, &cwd, filters);
+        let (pid, pidfd, channel) = match spawned {
+            Ok(parts) => parts,
+            Err(e) => {
+                let _ = cgroup.remove();
+                return Err(e);
+            }
+        };
+        drop(exec);
+        let mut sandbox = Sandbox {
+            id,
+            program: spec.argv[0].clone(),
+            pid,
+            pidfd,
+            netns: None,
+            channel: Some(channel),
+            cgroup,
+            status: None,
+            cleaned_up: false,
+        };
+        // From here on, dropping `sandbox` on error kills and cleans up.
+        sandbox.finish_setup(&spec, &rootfs)?;
+        Ok(sandbox)
+    }
+
+    /// Writes the id maps, joins the cgroup, lets the child build its root
+    /// and waits until it reports ready.
+    fn finish_setup(&mut self, spec: &SandboxSpec, rootfs: &RootfsPlan) -> Result<(), SandboxError> {
+        let proc_root = &spec.rootfs.host_proc;
+        namespaces::write_id_maps(proc_root, self.pid, &spec.identity, Setgroups::for_current_process())
+            .map_err(|(path, source)| SandboxError::WriteIdMap { path, source })?;
+        self.cgroup.add_process(self.pid).map_err(|e| self.cgroup_error(e))?;
+        let channel = self.channel.as_ref().expect("set up before start").as_fd();
+        process::send(channel, process::GO).map_err(|e| self.channel_error(e))?;
+        match process::receive(channel).map_err(|e| self.channel_error(e))? {
+            Some(Report::Ready) => {}
+            Some(Report::Failed { stage, index, errno }) => {
+                let step = child_step(stage, index, rootfs, spec);
+                return Err(SandboxError::ChildSetup { id: self.id.clone(), step, source: errno });
+            }
+            None => return Err(SandboxError::ChildVanished { id: self.id.clone() }),
+        }
+        let path = proc_root.join(self.pid.to_string()).join("ns/net");
+        let netns = fs::File::open(&path).map_err(|source| SandboxError::OpenNetns { path, source })?;
+        self.netns = Some(netns.into());
+        Ok(())
+    }
+
+    /// Binds a TCP listener at `addr` inside the sandbox's network
+    /// namespace: a process inside reaches it at `addr`, the host's own
+    /// `addr` is a different socket. Accept on it like any listener (for
+    /// tokio: `set_nonblocking(true)` and `TcpListener::from_std`).
+    pub fn listen_tcp(&self, addr: SocketAddr) -> Result<TcpListener, SandboxError> {
+        let netns = self.netns.as_ref().expect("opened by create").as_fd();
+        namespaces::listen_in(netns, addr).map_err(|e| match e {
+            ListenError::Enter(source) => SandboxError::EnterNetns { id: self.id.clone(), source },
+            ListenError::Bind(source) => SandboxError::ListenTcp { id: self.id.clone(), addr, source },
+        })
+    }
+
+    /// Phase 2: lets the process `execve` its program, and returns once it
+    /// has (or reports why it could not).
+    pub fn start(&mut self) -> Result<(), SandboxError> {
+        let channel = self.channel.take().ok_or_else(|| SandboxError::AlreadyStarted { id: self.id.clone() })?;
+        process::send(channel.as_fd(), process::START).map_err(|e| self.channel_error(e))?;
+        match process::receive(channel.as_fd()).map_err(|e| self.channel_error(e))? {
+            None => Ok(()),
+            Some(Report::Failed { stage: Stage::Exec, errno, .. }) => {
+                Err(SandboxError::Exec { id: self.id.clone(), program: self.program.clone(), source: errno })
+            }
+            Some(Report::Failed { stage, index, errno }) => Err(SandboxError::ChildSetup {
+                id: self.id.clone(),
+                step: child_step_without_plan(stage, index),
+                source: errno,
+            }),
+            Some(Report::Ready) => Err(self.channel_error(Errno::EBADMSG)),
+        }
+    }
+
+    /// The host pid of the sandbox's first process (pid 1 inside).
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// A pidfd of the first process: it becomes readable when the process
+    /// exits (wrap it in tokio's `AsyncFd`), then [`Sandbox::try_wait`]
+    /// collects the status without blocking.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// The exit status if the first process has exited, without blocking.
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, SandboxError> {
+        self.reap(WaitPidFlag::WNOHANG)
+    }
+
+    /// Blocks until the first process exits (everything else in the sandbox
+    /// dies with it).
+    pub fn wait(&mut self) -> Result<ExitStatus, SandboxError> {
+        loop {
+            if let Some(status) = self.reap(WaitPidFlag::empty())? {
+                return Ok(status);
+            }
+        }
+    }
+
+    fn reap(&mut self, flags: WaitPidFlag) -> Result<Option<ExitStatus>, SandboxError> {
+        if self.status.is_some() {
+            return Ok(self.status);
+        }
+        let status = loop {
+            match waitpid(self.pid, Some(flags | WaitPidFlag::__WALL)) {
+                Err(Errno::EINTR) => continue,
+                Err(source) => return Err(SandboxError::Wait { id: self.id.clone(), source }),
+                Ok(status) => break status,
+            }
+        };
+        self.status = match status {
+            WaitStatus::Exited(_, code) => Some(ExitStatus::Exited(code)),
+            WaitStatus::Signaled(_, signal, _) => Some(ExitStatus::Signaled(signal)),
+            _ => None,
+        };
+        Ok(self.status)
+    }
+
+    /// Stops every process of the sandbox and returns once all are frozen.
+    pub fn freeze(&self) -> Result<(), SandboxError> {
+        self.cgroup.freeze().map_err(|e| self.cgroup_error(e))
+    }
+
+    pub fn thaw(&self) -> Result<(), SandboxError> {
+        self.cgroup.thaw().map_err(|e| self.cgroup_error(e))
+    }
+
+    /// The cgroup's peak memory use, where the kernel reports it.
+    pub fn memory_peak_bytes(&self) -> Option<u64> {
+        self.cgroup.memory_peak_bytes()
+    }
+
+    /// Whether the memory limit's OOM killer has killed a process of the sandbox.
+    pub fn oom_killed(&self) -> bool {
+        self.cgroup.oom_killed()
+    }
+
+    /// The host pids currently in the sandbox's cgroup.
+    pub fn processes(&self) -> Result<Vec<Pid>, SandboxError> {
+        self.cgroup.procs().map_err(|e| self.cgroup_error(e))
+    }
+
+    /// The sandbox's cgroup directories (one per controller on v1).
+    pub fn cgroup_dirs(&self) -> Vec<PathBuf> {
+        self.cgroup.dirs()
+    }
+
+    /// Kills every process of the sandbox (frozen or not), reaps the first
+    /// one and removes the cgroups. Idempotent.
+    pub fn kill(&mut self) -> Result<(), SandboxError> {
+        if self.cleaned_up {
+            return Ok(());
+        }
+        self.channel = None;
+        if self.status.is_none() {
+            let killed_by_cgroup = self.cgroup.kill_all().unwrap_or(false);
+            if !killed_by_cgroup {
+                self.signal(Signal::SIGKILL)?;
+            }
+            // A v1-frozen task dies only once thawed; the pid namespace's
+            // teardown then kills the rest.
+            let _ = self.cgroup.thaw();
+            self.wait()?;
+        }
+        self.cgroup.remove().map_err(|e| self.cgroup_error(e))?;
+        self.cleaned_up = true;
+        Ok(())
+    }
+
+    /// Sends `signal` to the first process through its pidfd.
+    fn signal(&self, signal: Signal) -> Result<(), SandboxError> {
+        let fd: RawFd = self.pidfd.as_raw_fd();
+        // SAFETY: pidfd_send_signal with a pidfd we own and no siginfo.
+        let rc =
+            unsafe { libc::syscall(libc::SYS_pidfd_send_signal, fd, signal as libc::c_int, std::ptr::null::<u8>(), 0) };
+        match Errno::result(rc) {
+            Ok(_) | Err(Errno::ESRCH) => Ok(()),
+            Err(source) => Err(SandboxError::Signal { id: self.id.clone(), source }),
+        }
+    }
+
+    fn cgroup_error(&self, source: CgroupError) -> SandboxError {
+        SandboxError::Cgroup { id: self.id.clone(), source }
+    }
+
+    fn channel_error(&self, source: Errno) -> SandboxError {
+        SandboxError::ChildChannel { id: self.id.clone(), source }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+/// Prepares the child's plan and clones it. Returns its pid, a pidfd and
+/// the parent's end of the channel.
+fn spawn(
+    spec: &SandboxSpec,
+    rootfs: &RootfsPlan,
+    exec: &ExecPlan,
+    cwd: &CString,
+    filters: &'static seccomp::Filters,
+) -> Result<(Pid, OwnedFd, OwnedFd), SandboxError> {
+    let flags = SockFlag::SOCK_CLOEXEC;
+    let (parent_end, child_end) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, flags)
+        .map_err(|source| SandboxError::SocketPair { source })?;
+    let (stdout, stderr) = (spec.stdout.as_raw_fd(), spec.stderr.as_raw_fd());
+    let mut keep_fds = vec![child_end.as_raw_fd(), stdout, stderr];
+    keep_fds.sort_unstable();
+    keep_fds.dedup();
+    let plan = ChildPlan {
+        sock: child_end.as_raw_fd(),
+        keep_fds,
+        rootfs,
+        uid: spec.identity.sandbox_uid,
+        gid: spec.identity.sandbox_gid,
+        setgroups: Setgroups::for_current_process(),
+        hostname: &spec.hostname,
+        stdout,
+        stderr,
+        cwd,
+        exec,
+        seccomp: filters,
+    };
+    let pid = process::spawn(&plan, namespaces::clone_flags()).map_err(|source| SandboxError::Clone { source })?;
+    drop(child_end);
+    match pidfd_open(pid) {
+        Ok(pidfd) => Ok((pid, pidfd, parent_end)),
+        Err(source) => {
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+            Err(SandboxError::OpenPidfd { id: spec.id.clone(), source })
+        }
+    }
+}
+
+fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open(2) with a pid and no flags; the descriptor is ours.
+    let fd = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) })?;
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn child_step(stage: Stage, index: usize, rootfs: &RootfsPlan, spec: &SandboxSpec) -> ChildStep {
+    match stage {
+        Stage::Rootfs => ChildStep::Rootfs {
+            action: rootfs.steps.get(index).map_or_else(|| format!("step {index}"), |s| s.describe()),
+        },
+        Stage::Chdir => ChildStep::Chdir { path: spec.cwd.clone() },
+        other => child_step_without_plan(other, index),
+    }
+}
+
+fn child_step_without_plan(stage: Stage, index: usize) -> ChildStep {
+    match stage {
+        Stage::CloseFds => ChildStep::CloseFds,
+        Stage::Sync => ChildStep::Sync,
+        Stage::Credentials => ChildStep::Credentials,
+        Stage::CgroupNamespace => ChildStep::CgroupNamespace,
+        Stage::Rootfs => ChildStep::Rootfs { action: format!("step {index}") },
+        Stage::Hostname => ChildStep::Hostname,
+        Stage::Loopback => ChildStep::Loopback,
+        Stage::Stdio => ChildStep::Stdio,
+        Stage::Chdir => ChildStep::Chdir { path: PathBuf::new() },
+        Stage::DropCapabilities => ChildStep::DropCapabilities,
+        Stage::Seccomp => ChildStep::Seccomp,
+        Stage::Exec => ChildStep::Exec,
+    }
+}

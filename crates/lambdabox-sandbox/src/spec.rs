@@ -1,0 +1,283 @@
+//! What to run in a sandbox and under which limits: the input of
+//! [`crate::Sandbox::create`], validated before anything is created.
+
+use std::os::fd::OwnedFd;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::SpecError;
+
+/// One sandbox: the program, its environment, what it sees and its limits.
+#[derive(Debug)]
+pub struct SandboxSpec {
+    /// Unique among live sandboxes; names the cgroups. `[A-Za-z0-9._-]{1,128}`.
+    pub id: String,
+    /// `argv[0]` is an absolute path inside the sandbox; no `PATH` search.
+    pub argv: Vec<String>,
+    /// Exactly this environment, nothing inherited.
+    pub env: Vec<(String, String)>,
+    /// Working directory inside the sandbox, e.g. `/var/task`.
+    pub cwd: PathBuf,
+    /// Extra read-only bind mounts, host directory or file to sandbox path.
+    pub mounts: Vec<BindMount>,
+    /// Size of the private writable tmpfs at `/tmp` (it counts towards the
+    /// memory limit, as every tmpfs page is charged to the sandbox's cgroup).
+    pub tmp_size_bytes: u64,
+    pub limits: Limits,
+    /// Who the process is inside and on the host.
+    pub identity: Identity,
+    /// The hostname inside the sandbox's UTS namespace.
+    pub hostname: String,
+    /// Which parts of the host the new root is made of.
+    pub rootfs: RootfsConfig,
+    /// Becomes the process's stdout (for example a pipe's write end).
+    pub stdout: OwnedFd,
+    /// Becomes the process's stderr. stdin is always `/dev/null`.
+    pub stderr: OwnedFd,
+}
+
+/// A read-only bind mount of a host path at a sandbox path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindMount {
+    /// Host directory or file; it must be readable by [`Identity::host_uid`].
+    pub source: PathBuf,
+    /// Absolute path inside the sandbox; missing parent directories are created.
+    pub target: PathBuf,
+}
+
+/// The cgroup limits of one sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Hard memory limit; swap is disabled. Exceeding it OOM-kills.
+    pub memory_bytes: u64,
+    /// Maximum number of tasks (processes and threads).
+    pub pids_max: u32,
+    /// Relative CPU share with cgroup v2 semantics: 1..=10000, 100 is the
+    /// default. On v1 it becomes `cpu.shares = weight * 1024 / 100`.
+    pub cpu_weight: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { memory_bytes: 128 << 20, pids_max: 1024, cpu_weight: 100 }
+    }
+}
+
+/// The sandbox's single uid and gid, and the unprivileged host ids they map
+/// to. Code inside is never host root: the user namespace maps only
+/// `sandbox_uid -> host_uid` (and the same for gids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub sandbox_uid: u32,
+    pub sandbox_gid: u32,
+    pub host_uid: u32,
+    pub host_gid: u32,
+}
+
+impl Identity {
+    /// The uid and gid AWS uses for `sbx_user1051`.
+    pub const SBX_USER_UID: u32 = 993;
+    pub const SBX_USER_GID: u32 = 990;
+
+    /// `sbx_user` (993:990) inside. On the host, 993:990 when running as
+    /// root, otherwise the caller's own ids (the only ones an unprivileged
+    /// process may map).
+    pub fn unprivileged_default() -> Self {
+        let (host_uid, host_gid) = if nix::unistd::geteuid().is_root() {
+            (Self::SBX_USER_UID, Self::SBX_USER_GID)
+        } else {
+            (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw())
+        };
+        Self { sandbox_uid: Self::SBX_USER_UID, sandbox_gid: Self::SBX_USER_GID, host_uid, host_gid }
+    }
+}
+
+/// How the sandbox's root is assembled from the host, and where the host's
+/// kernel interfaces are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootfsConfig {
+    /// The host's procfs, for `/proc/<pid>/{uid_map,gid_map,ns/net}`.
+    pub host_proc: PathBuf,
+    /// An existing host directory the new root is mounted on, inside the
+    /// sandbox's private mount namespace only, before `pivot_root`.
+    pub staging_dir: PathBuf,
+    /// Host top-level directories mirrored into the sandbox: a symlink
+    /// (usrmerge's `/lib -> usr/lib`) is copied as a symlink, a directory
+    /// is bind-mounted read-only, a missing one is skipped.
+    pub system_dirs: Vec<PathBuf>,
+    /// The host's `/etc`.
+    pub etc_dir: PathBuf,
+    /// Entries of the host's `/etc` made visible (read-only) in the
+    /// sandbox's otherwise generated `/etc`. A trailing `*` matches a prefix
+    /// (`java-*`). `passwd`, `group`, `hosts` and `hostname` are always
+    /// generated.
+    pub etc_entries: Vec<String>,
+    /// Size of the tmpfs at `/dev/shm`.
+    pub shm_size_bytes: u64,
+}
+
+impl Default for RootfsConfig {
+    fn default() -> Self {
+        let entries = [
+            "alternatives",
+            "ca-certificates",
+            "ca-certificates.conf",
+            "crypto-policies",
+            "gai.conf",
+            "host.conf",
+            "java-*",
+            "ld.so.cache",
+            "ld.so.conf",
+            "ld.so.conf.d",
+            "localtime",
+            "mime.types",
+            "nsswitch.conf",
+            "os-release",
+            "pki",
+            "protocols",
+            "python3*",
+            "services",
+            "ssl",
+            "timezone",
+        ];
+        Self {
+            host_proc: PathBuf::from("/proc"),
+            staging_dir: PathBuf::from("/tmp"),
+            system_dirs: ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            etc_dir: PathBuf::from("/etc"),
+            etc_entries: entries.into_iter().map(String::from).collect(),
+            shm_size_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Paths the sandbox itself mounts; a bind mount may not land on or under them.
+const RESERVED_TARGETS: [&str; 4] = ["/", "/proc", "/dev", "/tmp"];
+
+impl SandboxSpec {
+    /// Checks everything that can be checked without touching the system.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        validate_id(&self.id)?;
+        let program = self.argv.first().ok_or(SpecError::EmptyArgv)?;
+        if !program.starts_with('/') {
+            return Err(SpecError::RelativeProgram { path: program.clone() });
+        }
+        if self.argv.iter().any(|arg| arg.contains('\0')) {
+            return Err(SpecError::NulByte { field: "argv" });
+        }
+        for (name, value) in &self.env {
+            if name.is_empty() || name.contains('=') {
+                return Err(SpecError::InvalidEnvName { name: name.clone() });
+            }
+            if name.contains('\0') || value.contains('\0') {
+                return Err(SpecError::NulByte { field: "env" });
+            }
+        }
+        check_absolute("cwd", &self.cwd)?;
+        for mount in &self.mounts {
+            check_absolute("bind mount target", &mount.target)?;
+            let reserved = RESERVED_TARGETS.iter().any(|r| {
+                let r = Path::new(r);
+                mount.target == r || (r != Path::new("/") && mount.target.starts_with(r))
+            });
+            if reserved {
+                return Err(SpecError::ReservedTarget { target: mount.target.clone() });
+            }
+        }
+        if self.tmp_size_bytes < 4096 {
+            return Err(SpecError::TmpTooSmall { bytes: self.tmp_size_bytes });
+        }
+        if self.limits.memory_bytes == 0 {
+            return Err(SpecError::ZeroLimit { limit: "memory_bytes" });
+        }
+        if self.limits.pids_max == 0 {
+            return Err(SpecError::ZeroLimit { limit: "pids_max" });
+        }
+        if !(1..=10_000).contains(&self.limits.cpu_weight) {
+            return Err(SpecError::CpuWeight { weight: self.limits.cpu_weight });
+        }
+        if self.hostname.is_empty() || self.hostname.len() > 64 || self.hostname.contains('\0') {
+            return Err(SpecError::InvalidHostname { hostname: self.hostname.clone() });
+        }
+        Ok(())
+    }
+}
+
+fn validate_id(id: &str) -> Result<(), SpecError> {
+    let valid = !id.is_empty()
+        && id.len() <= 128
+        && !id.starts_with('.')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if valid { Ok(()) } else { Err(SpecError::InvalidId { id: id.to_owned() }) }
+}
+
+fn check_absolute(field: &'static str, path: &Path) -> Result<(), SpecError> {
+    let mut components = path.components();
+    let absolute =
+        components.next() == Some(Component::RootDir) && components.all(|c| matches!(c, Component::Normal(_)));
+    if absolute && path.to_str().is_some_and(|p| !p.contains('\0')) {
+        Ok(())
+    } else {
+        Err(SpecError::NotAbsolute { field, path: path.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> SandboxSpec {
+        let (r, w) = nix::unistd::pipe().unwrap();
+        SandboxSpec {
+            id: "fn-1".into(),
+            argv: vec!["/bin/true".into()],
+            env: vec![("A".into(), "1".into())],
+            cwd: "/var/task".into(),
+            mounts: vec![BindMount { source: "/srv".into(), target: "/var/task".into() }],
+            tmp_size_bytes: 1 << 20,
+            limits: Limits::default(),
+            identity: Identity::unprivileged_default(),
+            hostname: "localhost".into(),
+            rootfs: RootfsConfig::default(),
+            stdout: r,
+            stderr: w,
+        }
+    }
+
+    #[test]
+    fn a_plain_spec_is_valid() {
+        assert_eq!(spec().validate(), Ok(()));
+    }
+
+    #[test]
+    fn rejects_what_cannot_run() {
+        let cases: Vec<(fn(&mut SandboxSpec), SpecError)> = vec![
+            (|s| s.id = "../x".into(), SpecError::InvalidId { id: "../x".into() }),
+            (|s| s.id = String::new(), SpecError::InvalidId { id: String::new() }),
+            (|s| s.argv.clear(), SpecError::EmptyArgv),
+            (|s| s.argv[0] = "true".into(), SpecError::RelativeProgram { path: "true".into() }),
+            (|s| s.env.push(("A=B".into(), "x".into())), SpecError::InvalidEnvName { name: "A=B".into() }),
+            (|s| s.cwd = "/var/../etc".into(), SpecError::NotAbsolute { field: "cwd", path: "/var/../etc".into() }),
+            (|s| s.mounts[0].target = "/proc/x".into(), SpecError::ReservedTarget { target: "/proc/x".into() }),
+            (|s| s.mounts[0].target = "/".into(), SpecError::ReservedTarget { target: "/".into() }),
+            (|s| s.tmp_size_bytes = 0, SpecError::TmpTooSmall { bytes: 0 }),
+            (|s| s.limits.cpu_weight = 0, SpecError::CpuWeight { weight: 0 }),
+            (|s| s.limits.pids_max = 0, SpecError::ZeroLimit { limit: "pids_max" }),
+        ];
+        for (mutate, expected) in cases {
+            let mut s = spec();
+            mutate(&mut s);
+            assert_eq!(s.validate(), Err(expected));
+        }
+    }
+
+    #[test]
+    fn opt_and_var_targets_are_allowed() {
+        let mut s = spec();
+        s.mounts.push(BindMount { source: "/srv".into(), target: "/opt".into() });
+        s.mounts.push(BindMount { source: "/srv".into(), target: "/tmpx/y".into() });
+        assert_eq!(s.validate(), Ok(()));
+    }
+}
