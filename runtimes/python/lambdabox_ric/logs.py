@@ -122,7 +122,10 @@ class _LoggingImportHook(object):
 
         def exec_and_configure(module):
             exec_module(module)
-            configure_logging(module, log_level)
+            try:
+                configure_logging(module, log_level)
+            except Exception:
+                pass  # a user module named logging that shadows the standard library's
 
         loader.exec_module = exec_and_configure
         return spec
