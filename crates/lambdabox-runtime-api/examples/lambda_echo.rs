@@ -12,10 +12,7 @@ use serde_json::{Value, json};
 async fn echo(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
     if let Some(message) = payload.get("fail").and_then(Value::as_str) {
-        return Err(Diagnostic {
-            error_type: "EchoError".to_owned(),
-            error_message: message.to_owned(),
-        });
+        return Err(Diagnostic { error_type: "EchoError".to_owned(), error_message: message.to_owned() });
     }
     if let Some(n) = payload.get("repeat").and_then(Value::as_u64) {
         let n = usize::try_from(n).map_err(|_| Diagnostic {

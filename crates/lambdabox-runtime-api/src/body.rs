@@ -11,10 +11,7 @@ use http_body_util::BodyExt;
 #[derive(Debug)]
 pub(crate) enum Payload {
     /// The whole body, with the trailers of a chunked body if it had any.
-    Complete {
-        data: Bytes,
-        trailers: Option<HeaderMap>,
-    },
+    Complete { data: Bytes, trailers: Option<HeaderMap> },
     /// The body was longer than the limit; it was read and discarded.
     TooLarge,
 }
@@ -55,10 +52,7 @@ pub(crate) async fn read_limited(mut body: Body, limit: usize) -> Result<Payload
         match (&mut first, &mut rest) {
             (None, _) => first = Some(data),
             (Some(head), None) => {
-                let capacity = hint
-                    .exact()
-                    .map_or(head.len() + data.len(), |n| n as usize)
-                    .min(limit);
+                let capacity = hint.exact().map_or(head.len() + data.len(), |n| n as usize).min(limit);
                 let mut buf = BytesMut::with_capacity(capacity);
                 buf.extend_from_slice(head);
                 buf.extend_from_slice(&data);
@@ -96,19 +90,13 @@ mod tests {
         type Data = Bytes;
         type Error = std::convert::Infallible;
 
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        fn poll_frame(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
             Poll::Ready(self.get_mut().0.pop_front().map(Ok))
         }
     }
 
     fn chunked(chunks: &[&'static [u8]], trailers: Option<HeaderMap>) -> Body {
-        let mut frames: VecDeque<_> = chunks
-            .iter()
-            .map(|c| Frame::data(Bytes::from_static(c)))
-            .collect();
+        let mut frames: VecDeque<_> = chunks.iter().map(|c| Frame::data(Bytes::from_static(c))).collect();
         if let Some(trailers) = trailers {
             frames.push_back(Frame::trailers(trailers));
         }
@@ -118,9 +106,7 @@ mod tests {
     #[tokio::test]
     async fn single_piece_is_kept_as_is() {
         let data = Bytes::from_static(b"hello");
-        let Payload::Complete { data: read, .. } =
-            read_limited(Body::from(data.clone()), 5).await.unwrap()
-        else {
+        let Payload::Complete { data: read, .. } = read_limited(Body::from(data.clone()), 5).await.unwrap() else {
             panic!("not complete");
         };
         assert_eq!(read, data);
@@ -132,11 +118,7 @@ mod tests {
         let mut trailers = HeaderMap::new();
         trailers.insert("x-t", "1".parse().unwrap());
         let body = chunked(&[b"ab", b"", b"cd", b"e"], Some(trailers.clone()));
-        let Payload::Complete {
-            data,
-            trailers: read,
-        } = read_limited(body, 5).await.unwrap()
-        else {
+        let Payload::Complete { data, trailers: read } = read_limited(body, 5).await.unwrap() else {
             panic!("not complete");
         };
         assert_eq!(&data[..], b"abcde");
@@ -146,20 +128,13 @@ mod tests {
     #[tokio::test]
     async fn over_the_limit_is_too_large() {
         let body = chunked(&[b"abc", b"def"], None);
-        assert!(matches!(
-            read_limited(body, 5).await.unwrap(),
-            Payload::TooLarge
-        ));
-        assert!(matches!(
-            read_limited(Body::from("123456"), 5).await.unwrap(),
-            Payload::TooLarge
-        ));
+        assert!(matches!(read_limited(body, 5).await.unwrap(), Payload::TooLarge));
+        assert!(matches!(read_limited(Body::from("123456"), 5).await.unwrap(), Payload::TooLarge));
     }
 
     #[tokio::test]
     async fn empty_body_is_empty() {
-        let Payload::Complete { data, trailers } = read_limited(Body::empty(), 5).await.unwrap()
-        else {
+        let Payload::Complete { data, trailers } = read_limited(Body::empty(), 5).await.unwrap() else {
             panic!("not complete");
         };
         assert!(data.is_empty());

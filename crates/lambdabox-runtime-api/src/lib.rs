@@ -62,10 +62,7 @@ pub enum InvocationOutcome {
     /// `POST /error`, or a streamed response that ended with error trailers:
     /// the `Lambda-Runtime-Function-Error-Type` header (if any) and the error
     /// document (`errorMessage`, `errorType`, `stackTrace`) as the runtime sent it.
-    FunctionError {
-        error_type: Option<String>,
-        body: Bytes,
-    },
+    FunctionError { error_type: Option<String>, body: Bytes },
     /// The runtime posted more than [`wire::MAX_RESPONSE_PAYLOAD_BYTES`]; the
     /// caller sees [`InvocationOutcome::response_too_large_body`].
     ResponseTooLarge,
@@ -111,9 +108,7 @@ impl Default for RuntimeApi {
 
 impl RuntimeApi {
     pub fn new() -> Self {
-        RuntimeApi {
-            mailbox: Arc::new(Mailbox::new()),
-        }
+        RuntimeApi { mailbox: Arc::new(Mailbox::new()) }
     }
 
     /// The Runtime API routes, to mount at the root (paths start
@@ -148,30 +143,18 @@ impl RuntimeApi {
 /// more than once, and a clone of each part is a reference count.
 fn render(invocation: Invocation) -> Result<Event, InvokeError> {
     fn value(field: &'static str, text: String) -> Result<HeaderValue, InvokeError> {
-        HeaderValue::from_maybe_shared(Bytes::from(text))
-            .map_err(|_| InvokeError::InvalidHeaderValue { field })
+        HeaderValue::from_maybe_shared(Bytes::from(text)).map_err(|_| InvokeError::InvalidHeaderValue { field })
     }
 
     if invocation.request_id.is_empty() {
-        return Err(InvokeError::InvalidHeaderValue {
-            field: "request_id",
-        });
+        return Err(InvokeError::InvalidHeaderValue { field: "request_id" });
     }
     let mut headers = HeaderMap::with_capacity(8);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(
-        wire::REQUEST_ID,
-        value("request_id", invocation.request_id.clone())?,
-    );
-    headers.insert(
-        wire::DEADLINE_MS,
-        HeaderValue::from(invocation.deadline_epoch_ms),
-    );
+    headers.insert(wire::REQUEST_ID, value("request_id", invocation.request_id.clone())?);
+    headers.insert(wire::DEADLINE_MS, HeaderValue::from(invocation.deadline_epoch_ms));
     if !invocation.invoked_function_arn.is_empty() {
-        headers.insert(
-            wire::INVOKED_FUNCTION_ARN,
-            value("invoked_function_arn", invocation.invoked_function_arn)?,
-        );
+        headers.insert(wire::INVOKED_FUNCTION_ARN, value("invoked_function_arn", invocation.invoked_function_arn)?);
     }
     if !invocation.trace_id.is_empty() {
         headers.insert(wire::TRACE_ID, value("trace_id", invocation.trace_id)?);
@@ -182,11 +165,7 @@ fn render(invocation: Invocation) -> Result<Event, InvokeError> {
     if let Some(identity) = invocation.cognito_identity.filter(|c| !c.is_empty()) {
         headers.insert(wire::COGNITO_IDENTITY, value("cognito_identity", identity)?);
     }
-    Ok(Event {
-        request_id: invocation.request_id.into_boxed_str(),
-        headers,
-        body: invocation.payload,
-    })
+    Ok(Event { request_id: invocation.request_id.into_boxed_str(), headers, body: invocation.payload })
 }
 
 #[cfg(test)]
@@ -198,10 +177,8 @@ mod tests {
             request_id: "8476a536-e9f4-11e8-9739-2dfe598c3fcd".into(),
             payload: Bytes::from_static(b"{}"),
             deadline_epoch_ms: 1_542_409_706_888,
-            invoked_function_arn: "arn:aws:lambda:us-east-2:123456789012:function:custom-runtime"
-                .into(),
-            trace_id: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"
-                .into(),
+            invoked_function_arn: "arn:aws:lambda:us-east-2:123456789012:function:custom-runtime".into(),
+            trace_id: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1".into(),
             client_context: None,
             cognito_identity: None,
         }
@@ -212,26 +189,16 @@ mod tests {
         let event = render(invocation()).unwrap();
         assert_eq!(event.headers["content-type"], "application/json");
         assert_eq!(event.headers["lambda-runtime-deadline-ms"], "1542409706888");
-        assert_eq!(
-            event.headers["lambda-runtime-aws-request-id"],
-            "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
-        );
+        assert_eq!(event.headers["lambda-runtime-aws-request-id"], "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
         assert!(!event.headers.contains_key("lambda-runtime-client-context"));
-        assert!(
-            !event
-                .headers
-                .contains_key("lambda-runtime-cognito-identity")
-        );
+        assert!(!event.headers.contains_key("lambda-runtime-cognito-identity"));
     }
 
     #[test]
     fn render_rejects_values_that_are_not_header_values() {
         let mut bad = invocation();
         bad.trace_id = "a\nb".into();
-        assert_eq!(
-            render(bad).unwrap_err(),
-            InvokeError::InvalidHeaderValue { field: "trace_id" }
-        );
+        assert_eq!(render(bad).unwrap_err(), InvokeError::InvalidHeaderValue { field: "trace_id" });
         let mut empty = invocation();
         empty.request_id.clear();
         assert!(render(empty).is_err());

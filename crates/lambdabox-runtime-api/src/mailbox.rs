@@ -60,7 +60,7 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Mailbox {
     state: Mutex<State>,
-    /// Pinged (one permit) when an invocation is queued.
+    /// Pinged (all waiters) when an invocation is queued.
     queued: Notify,
     /// Pinged (all waiters) when INIT finishes or fails.
     settled: Notify,
@@ -69,11 +69,7 @@ pub(crate) struct Mailbox {
 impl Mailbox {
     pub(crate) fn new() -> Self {
         Mailbox {
-            state: Mutex::new(State {
-                phase: Phase::Initializing,
-                current: None,
-                last_generation: 0,
-            }),
+            state: Mutex::new(State { phase: Phase::Initializing, current: None, last_generation: 0 }),
             queued: Notify::new(),
             settled: Notify::new(),
         }
@@ -82,17 +78,12 @@ impl Mailbox {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the state consistent (every
         // update is a single assignment), so a poisoned lock is still usable.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Queues `event` as the invocation in flight; returns its generation and the
     /// receiver of its outcome.
-    pub(crate) fn enqueue(
-        &self,
-        event: Event,
-    ) -> Result<(u64, oneshot::Receiver<Reply>), InvokeError> {
+    pub(crate) fn enqueue(&self, event: Event) -> Result<(u64, oneshot::Receiver<Reply>), InvokeError> {
         let (reply, outcome) = oneshot::channel();
         let generation = {
             let mut state = self.lock();
@@ -104,15 +95,12 @@ impl Mailbox {
             }
             state.last_generation += 1;
             let generation = state.last_generation;
-            state.current = Some(InFlight {
-                generation,
-                event: Arc::new(event),
-                delivered: false,
-                reply,
-            });
+            state.current = Some(InFlight { generation, event: Arc::new(event), delivered: false, reply });
             generation
         };
-        self.queued.notify_one();
+        // Every parked poller looks: one left behind by a connection the
+        // runtime dropped must not be the only one to see the invocation.
+        self.queued.notify_waiters();
         Ok((generation, outcome))
     }
 
@@ -120,11 +108,7 @@ impl Mailbox {
     /// `invoke` was cancelled).
     pub(crate) fn cancel(&self, generation: u64) {
         let mut state = self.lock();
-        if state
-            .current
-            .as_ref()
-            .is_some_and(|current| current.generation == generation)
-        {
+        if state.current.as_ref().is_some_and(|current| current.generation == generation) {
             state.current = None;
         }
     }
@@ -134,6 +118,10 @@ impl Mailbox {
     /// the same invocation again, as from RAPID.
     pub(crate) async fn next(&self) -> Result<Arc<Event>, RuntimeState> {
         loop {
+            let queued = self.queued.notified();
+            tokio::pin!(queued);
+            // Register before looking, so an `enqueue` in between is seen.
+            queued.as_mut().enable();
             {
                 let mut state = self.lock();
                 match state.phase {
@@ -149,24 +137,16 @@ impl Mailbox {
                     return Ok(Arc::clone(&current.event));
                 }
             }
-            // A ping sent between the unlock above and this await is kept as a
-            // permit, so no wake-up is lost.
-            self.queued.notified().await;
+            queued.await;
         }
     }
 
     /// `/response` or `/error`: completes the delivered invocation `request_id`.
-    pub(crate) fn complete(
-        &self,
-        request_id: &str,
-        outcome: InvocationOutcome,
-    ) -> Result<(), NotInFlight> {
+    pub(crate) fn complete(&self, request_id: &str, outcome: InvocationOutcome) -> Result<(), NotInFlight> {
         let in_flight = {
             let mut state = self.lock();
             match &state.current {
-                Some(current) if current.delivered && *current.event.request_id == *request_id => {
-                    state.current.take()
-                }
+                Some(current) if current.delivered && *current.event.request_id == *request_id => state.current.take(),
                 _ => None,
             }
         };
@@ -190,11 +170,7 @@ impl Mailbox {
                 Phase::InitFailed(_) => return Err(RuntimeState::InitError),
                 Phase::Ready => {
                     let delivered = state.current.as_ref().is_some_and(|c| c.delivered);
-                    return Err(if delivered {
-                        RuntimeState::Running
-                    } else {
-                        RuntimeState::Ready
-                    });
+                    return Err(if delivered { RuntimeState::Running } else { RuntimeState::Ready });
                 }
             }
             state.phase = Phase::InitFailed(failure.clone());
@@ -234,11 +210,7 @@ pub(crate) struct CancelOnDrop<'a> {
 
 impl<'a> CancelOnDrop<'a> {
     pub(crate) fn new(mailbox: &'a Mailbox, generation: u64) -> Self {
-        CancelOnDrop {
-            mailbox,
-            generation,
-            armed: true,
-        }
+        CancelOnDrop { mailbox, generation, armed: true }
     }
 
     pub(crate) fn disarm(mut self) {
@@ -259,21 +231,14 @@ mod tests {
     use super::*;
 
     fn event(request_id: &str) -> Event {
-        Event {
-            request_id: request_id.into(),
-            headers: HeaderMap::new(),
-            body: Bytes::from_static(b"{}"),
-        }
+        Event { request_id: request_id.into(), headers: HeaderMap::new(), body: Bytes::from_static(b"{}") }
     }
 
     #[tokio::test]
     async fn second_enqueue_is_busy() {
         let mailbox = Mailbox::new();
         let _first = mailbox.enqueue(event("a")).unwrap();
-        assert!(matches!(
-            mailbox.enqueue(event("b")),
-            Err(InvokeError::Busy)
-        ));
+        assert!(matches!(mailbox.enqueue(event("b")), Err(InvokeError::Busy)));
     }
 
     #[tokio::test]
@@ -282,10 +247,7 @@ mod tests {
         let (generation, _outcome) = mailbox.enqueue(event("a")).unwrap();
         assert_eq!(&*mailbox.next().await.unwrap().request_id, "a");
         mailbox.cancel(generation);
-        assert_eq!(
-            mailbox.complete("a", InvocationOutcome::Response(Bytes::new())),
-            Err(NotInFlight)
-        );
+        assert_eq!(mailbox.complete("a", InvocationOutcome::Response(Bytes::new())), Err(NotInFlight));
         assert!(mailbox.enqueue(event("b")).is_ok());
     }
 
@@ -294,9 +256,7 @@ mod tests {
         let mailbox = Mailbox::new();
         let (first, _outcome) = mailbox.enqueue(event("a")).unwrap();
         mailbox.next().await.unwrap();
-        mailbox
-            .complete("a", InvocationOutcome::Response(Bytes::new()))
-            .unwrap();
+        mailbox.complete("a", InvocationOutcome::Response(Bytes::new())).unwrap();
         let (_second, _outcome) = mailbox.enqueue(event("b")).unwrap();
         mailbox.cancel(first);
         assert_eq!(&*mailbox.next().await.unwrap().request_id, "b");
@@ -306,20 +266,14 @@ mod tests {
     async fn reply_before_delivery_is_rejected() {
         let mailbox = Mailbox::new();
         let _queued = mailbox.enqueue(event("a")).unwrap();
-        assert_eq!(
-            mailbox.complete("a", InvocationOutcome::Response(Bytes::new())),
-            Err(NotInFlight)
-        );
+        assert_eq!(mailbox.complete("a", InvocationOutcome::Response(Bytes::new())), Err(NotInFlight));
     }
 
     #[tokio::test]
     async fn init_error_fails_a_queued_invocation() {
         let mailbox = Mailbox::new();
         let (_generation, outcome) = mailbox.enqueue(event("a")).unwrap();
-        let failure = InitFailure {
-            error_type: "Runtime.InitError".into(),
-            body: Bytes::from_static(b"{}"),
-        };
+        let failure = InitFailure { error_type: "Runtime.InitError".into(), body: Bytes::from_static(b"{}") };
         mailbox.init_error(failure.clone()).unwrap();
         assert!(matches!(
             outcome.await.unwrap(),

@@ -25,14 +25,8 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 pub(crate) fn router(mailbox: Arc<Mailbox>) -> Router {
     Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{request_id}/response",
-            post(response),
-        )
-        .route(
-            "/2018-06-01/runtime/invocation/{request_id}/error",
-            post(error),
-        )
+        .route("/2018-06-01/runtime/invocation/{request_id}/response", post(response))
+        .route("/2018-06-01/runtime/invocation/{request_id}/error", post(error))
         .route("/2018-06-01/runtime/init/error", post(init_error))
         .fallback(not_found)
         .with_state(mailbox)
@@ -51,11 +45,7 @@ async fn next(State(mailbox): State<Arc<Mailbox>>) -> Response {
 }
 
 /// `POST /runtime/invocation/{AwsRequestId}/response`.
-async fn response(
-    State(mailbox): State<Arc<Mailbox>>,
-    Path(request_id): Path<String>,
-    request: Request,
-) -> Response {
+async fn response(State(mailbox): State<Arc<Mailbox>>, Path(request_id): Path<String>, request: Request) -> Response {
     let streaming = request
         .headers()
         .get(wire::FUNCTION_RESPONSE_MODE)
@@ -79,33 +69,16 @@ fn streamed_outcome(data: Bytes, trailers: &HeaderMap) -> InvocationOutcome {
     };
     let body = trailers
         .get(wire::FUNCTION_ERROR_BODY)
-        .map(|raw| {
-            BASE64
-                .decode(raw.as_bytes())
-                .map_or_else(|_| Bytes::copy_from_slice(raw.as_bytes()), Bytes::from)
-        })
+        .map(|raw| BASE64.decode(raw.as_bytes()).map_or_else(|_| Bytes::copy_from_slice(raw.as_bytes()), Bytes::from))
         .unwrap_or_default();
-    InvocationOutcome::FunctionError {
-        error_type: header_string(error_type),
-        body,
-    }
+    InvocationOutcome::FunctionError { error_type: header_string(error_type), body }
 }
 
 /// `POST /runtime/invocation/{AwsRequestId}/error`.
-async fn error(
-    State(mailbox): State<Arc<Mailbox>>,
-    Path(request_id): Path<String>,
-    request: Request,
-) -> Response {
-    let error_type = request
-        .headers()
-        .get(wire::FUNCTION_ERROR_TYPE)
-        .and_then(header_string);
+async fn error(State(mailbox): State<Arc<Mailbox>>, Path(request_id): Path<String>, request: Request) -> Response {
+    let error_type = request.headers().get(wire::FUNCTION_ERROR_TYPE).and_then(header_string);
     let outcome = match read_limited(request.into_body(), wire::MAX_RESPONSE_PAYLOAD_BYTES).await {
-        Ok(Payload::Complete { data, .. }) => InvocationOutcome::FunctionError {
-            error_type,
-            body: data,
-        },
+        Ok(Payload::Complete { data, .. }) => InvocationOutcome::FunctionError { error_type, body: data },
         Ok(Payload::TooLarge) => InvocationOutcome::ResponseTooLarge,
         Err(_) => return json(StatusCode::BAD_REQUEST, wire::TRUNCATED_BODY),
     };
@@ -149,14 +122,8 @@ async fn not_found() -> Response {
     let mut response = Response::new(Body::from(Bytes::from_static(wire::NOT_FOUND_BODY)));
     *response.status_mut() = StatusCode::NOT_FOUND;
     let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    headers.insert(
-        wire::CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(wire::CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 
@@ -165,18 +132,14 @@ fn invalid_state_transition(from: RuntimeState, to: RuntimeState) -> Response {
     let body = wire::invalid_state_transition_body(from, to);
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::FORBIDDEN;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, APPLICATION_JSON);
+    response.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON);
     response
 }
 
 fn json(status: StatusCode, body: &'static [u8]) -> Response {
     let mut response = Response::new(Body::from(Bytes::from_static(body)));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, APPLICATION_JSON);
+    response.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON);
     response
 }
 

@@ -29,21 +29,14 @@ pub const UNKNOWN_ERROR_TYPE: &str = "Runtime.Unknown";
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
 pub(crate) const DEADLINE_MS: HeaderName = HeaderName::from_static("lambda-runtime-deadline-ms");
-pub(crate) const INVOKED_FUNCTION_ARN: HeaderName =
-    HeaderName::from_static("lambda-runtime-invoked-function-arn");
+pub(crate) const INVOKED_FUNCTION_ARN: HeaderName = HeaderName::from_static("lambda-runtime-invoked-function-arn");
 pub(crate) const TRACE_ID: HeaderName = HeaderName::from_static("lambda-runtime-trace-id");
-pub(crate) const CLIENT_CONTEXT: HeaderName =
-    HeaderName::from_static("lambda-runtime-client-context");
-pub(crate) const COGNITO_IDENTITY: HeaderName =
-    HeaderName::from_static("lambda-runtime-cognito-identity");
-pub(crate) const FUNCTION_ERROR_TYPE: HeaderName =
-    HeaderName::from_static("lambda-runtime-function-error-type");
-pub(crate) const FUNCTION_ERROR_BODY: HeaderName =
-    HeaderName::from_static("lambda-runtime-function-error-body");
-pub(crate) const FUNCTION_RESPONSE_MODE: HeaderName =
-    HeaderName::from_static("lambda-runtime-function-response-mode");
-pub(crate) const CONTENT_TYPE_OPTIONS: HeaderName =
-    HeaderName::from_static("x-content-type-options");
+pub(crate) const CLIENT_CONTEXT: HeaderName = HeaderName::from_static("lambda-runtime-client-context");
+pub(crate) const COGNITO_IDENTITY: HeaderName = HeaderName::from_static("lambda-runtime-cognito-identity");
+pub(crate) const FUNCTION_ERROR_TYPE: HeaderName = HeaderName::from_static("lambda-runtime-function-error-type");
+pub(crate) const FUNCTION_ERROR_BODY: HeaderName = HeaderName::from_static("lambda-runtime-function-error-body");
+pub(crate) const FUNCTION_RESPONSE_MODE: HeaderName = HeaderName::from_static("lambda-runtime-function-response-mode");
+pub(crate) const CONTENT_TYPE_OPTIONS: HeaderName = HeaderName::from_static("x-content-type-options");
 
 /// `202 Accepted` body of `/response`, `/error` and `/init/error`.
 pub(crate) const ACCEPTED_BODY: &[u8] = b"{\"status\":\"OK\"}\n";

@@ -34,10 +34,7 @@ fn python() -> Option<PathBuf> {
         Some(path) => PathBuf::from(path),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
     };
-    let imports = std::process::Command::new(&python)
-        .args(["-c", "import awslambdaric"])
-        .stdin(Stdio::null())
-        .output();
+    let imports = std::process::Command::new(&python).args(["-c", "import awslambdaric"]).stdin(Stdio::null()).output();
     match imports {
         Ok(output) if output.status.success() => Some(python),
         Ok(output) => panic!(
@@ -62,9 +59,7 @@ impl Function {
     }
 
     fn spawn(&self, python: &Path, server: &Server) -> Child {
-        let log = |name: &str| {
-            std::fs::File::create(self.dir.path().join(name)).expect("create log file")
-        };
+        let log = |name: &str| std::fs::File::create(self.dir.path().join(name)).expect("create log file");
         Command::new(python)
             .args(["-m", "awslambdaric", "handler.fn"])
             .current_dir(self.dir.path())
@@ -74,10 +69,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_NAME", "pyfn")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2024/01/01/[$LATEST]0123456789abcdef",
-            )
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2024/01/01/[$LATEST]0123456789abcdef")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/pyfn")
             .env("LAMBDA_TASK_ROOT", self.dir.path())
             .stdin(Stdio::null())
@@ -89,13 +81,8 @@ impl Function {
     }
 
     fn logs(&self) -> String {
-        let read =
-            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
-        format!(
-            "--- stdout ---\n{}\n--- stderr ---\n{}",
-            read("stdout.log"),
-            read("stderr.log")
-        )
+        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        format!("--- stdout ---\n{}\n--- stderr ---\n{}", read("stdout.log"), read("stderr.log"))
     }
 }
 
@@ -111,9 +98,7 @@ async fn invoke(
             status = child.wait() => panic!("awslambdaric exited: {status:?}\n{}", function.logs()),
         }
     };
-    tokio::time::timeout(LIMIT, raced)
-        .await
-        .expect("invoke took too long")
+    tokio::time::timeout(LIMIT, raced).await.expect("invoke took too long")
 }
 
 fn now_ms() -> u64 {
@@ -165,9 +150,7 @@ async fn awslambdaric_invocations_errors_and_context() {
         let arn = inv.invoked_function_arn.clone();
         let trace_id = inv.trace_id.clone();
         let reply = match invoke(&server, &function, &mut child, inv).await {
-            Ok(InvocationOutcome::Response(body)) => {
-                serde_json::from_slice::<Value>(&body).expect("json")
-            }
+            Ok(InvocationOutcome::Response(body)) => serde_json::from_slice::<Value>(&body).expect("json"),
             other => panic!("expected a response, got {other:?}\n{}", function.logs()),
         };
         assert_eq!(reply["event"], json!({ "n": n }));
@@ -183,10 +166,8 @@ async fn awslambdaric_invocations_errors_and_context() {
     // Mobile context headers.
     let mut inv = invocation("mobile", "{}");
     inv.client_context = Some(json!({"custom": {"k": "v"}, "env": {}, "client": {}}).to_string());
-    inv.cognito_identity = Some(
-        json!({"cognitoIdentityId": "us-east-1:id", "cognitoIdentityPoolId": "us-east-1:pool"})
-            .to_string(),
-    );
+    inv.cognito_identity =
+        Some(json!({"cognitoIdentityId": "us-east-1:id", "cognitoIdentityPoolId": "us-east-1:pool"}).to_string());
     match invoke(&server, &function, &mut child, inv).await {
         Ok(InvocationOutcome::Response(body)) => {
             let reply: Value = serde_json::from_slice(&body).expect("json");
@@ -197,13 +178,7 @@ async fn awslambdaric_invocations_errors_and_context() {
     }
 
     // A raised exception: AWS's error shape.
-    let outcome = invoke(
-        &server,
-        &function,
-        &mut child,
-        invocation("raises", "{\"fail\":\"it broke\"}"),
-    )
-    .await;
+    let outcome = invoke(&server, &function, &mut child, invocation("raises", "{\"fail\":\"it broke\"}")).await;
     match outcome {
         Ok(InvocationOutcome::FunctionError { error_type, body }) => {
             // awslambdaric's native client sends the error document and an
@@ -214,16 +189,11 @@ async fn awslambdaric_invocations_errors_and_context() {
             assert_eq!(body["errorMessage"], "it broke");
             let trace = body["stackTrace"].as_array().expect("stackTrace array");
             assert!(
-                trace
-                    .iter()
-                    .any(|frame| frame.as_str().is_some_and(|f| f.contains("handler.py"))),
+                trace.iter().any(|frame| frame.as_str().is_some_and(|f| f.contains("handler.py"))),
                 "stack trace names the handler: {trace:?}"
             );
         }
-        other => panic!(
-            "expected a function error, got {other:?}\n{}",
-            function.logs()
-        ),
+        other => panic!("expected a function error, got {other:?}\n{}", function.logs()),
     }
 
     // Still warm after the error.
@@ -248,34 +218,27 @@ async fn init_failure(python: &Path, handler_source: &str) -> (Value, String) {
         .expect("init error took too long")
         .expect_err("init must fail");
     // awslambdaric exits after reporting; reap it so the test leaves nothing behind.
-    let status = tokio::time::timeout(LIMIT, child.wait())
-        .await
-        .expect("awslambdaric did not exit")
-        .expect("wait");
+    let status = tokio::time::timeout(LIMIT, child.wait()).await.expect("awslambdaric did not exit").expect("wait");
     assert!(!status.success(), "exit status {status:?}");
     let invoke = server.api.invoke(invocation("never", "{}")).await;
     assert_eq!(invoke, Err(InvokeError::InitFailed(failure.clone())));
-    let body = serde_json::from_slice(&failure.body)
-        .unwrap_or_else(|_| panic!("json init error body\n{}", function.logs()));
+    let body =
+        serde_json::from_slice(&failure.body).unwrap_or_else(|_| panic!("json init error body\n{}", function.logs()));
     (body, failure.error_type)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn awslambdaric_import_time_exception_is_an_init_error() {
     let Some(python) = python() else { return };
-    let (body, error_type) = init_failure(
-        &python,
-        "raise RuntimeError('cannot start')\n\ndef fn(event, context):\n    return event\n",
-    )
-    .await;
+    let (body, error_type) =
+        init_failure(&python, "raise RuntimeError('cannot start')\n\ndef fn(event, context):\n    return event\n")
+            .await;
     assert_eq!(error_type, "RuntimeError");
     assert_eq!(body["errorType"], "RuntimeError");
     assert_eq!(body["errorMessage"], "cannot start");
     let trace = body["stackTrace"].as_array().expect("stackTrace array");
     assert!(
-        trace
-            .iter()
-            .any(|frame| frame.as_str().is_some_and(|f| f.contains("handler.py"))),
+        trace.iter().any(|frame| frame.as_str().is_some_and(|f| f.contains("handler.py"))),
         "stack trace names the module: {trace:?}"
     );
 }
@@ -283,17 +246,13 @@ async fn awslambdaric_import_time_exception_is_an_init_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn awslambdaric_missing_dependency_is_an_import_module_error() {
     let Some(python) = python() else { return };
-    let (body, error_type) = init_failure(
-        &python,
-        "import no_such_module_for_lambdabox\n\ndef fn(event, context):\n    return event\n",
-    )
-    .await;
+    let (body, error_type) =
+        init_failure(&python, "import no_such_module_for_lambdabox\n\ndef fn(event, context):\n    return event\n")
+            .await;
     assert_eq!(error_type, "Runtime.ImportModuleError");
     assert_eq!(body["errorType"], "Runtime.ImportModuleError");
     assert!(
-        body["errorMessage"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("Unable to import module 'handler'")),
+        body["errorMessage"].as_str().is_some_and(|m| m.starts_with("Unable to import module 'handler'")),
         "{body}"
     );
 }

@@ -41,13 +41,9 @@ async fn queued(api: &RuntimeApi, inv: lambdabox_runtime_api::Invocation) -> Pen
 #[tokio::test]
 async fn next_serves_the_event_with_aws_headers() {
     let server = start().await;
-    let mut inv = invocation(
-        "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
-        "{\"key\":\"value\"}",
-    );
+    let mut inv = invocation("8476a536-e9f4-11e8-9739-2dfe598c3fcd", "{\"key\":\"value\"}");
     inv.client_context = Some("{\"custom\":{\"k\":\"v\"}}".to_owned());
-    inv.cognito_identity =
-        Some("{\"cognitoIdentityId\":\"id\",\"cognitoIdentityPoolId\":\"pool\"}".to_owned());
+    inv.cognito_identity = Some("{\"cognitoIdentityId\":\"id\",\"cognitoIdentityPoolId\":\"pool\"}".to_owned());
     let invoke = spawn_invoke(&server.api, inv);
 
     let event = next(server.addr).await;
@@ -70,19 +66,11 @@ async fn next_serves_the_event_with_aws_headers() {
         );
     }
 
-    let reply = post_response(
-        server.addr,
-        "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
-        b"\"done\"",
-    )
-    .await;
+    let reply = post_response(server.addr, "8476a536-e9f4-11e8-9739-2dfe598c3fcd", b"\"done\"").await;
     assert_eq!(reply.status, 202);
     assert_eq!(reply.body_str(), ACCEPTED);
     assert_eq!(reply.header("content-type"), Some("application/json"));
-    assert_eq!(
-        invoke.await.unwrap().unwrap(),
-        InvocationOutcome::Response(Bytes::from_static(b"\"done\""))
-    );
+    assert_eq!(invoke.await.unwrap().unwrap(), InvocationOutcome::Response(Bytes::from_static(b"\"done\"")));
 }
 
 #[tokio::test]
@@ -92,11 +80,7 @@ async fn optional_headers_are_omitted_when_absent() {
     inv.trace_id.clear();
     let invoke = spawn_invoke(&server.api, inv);
     let event = next(server.addr).await;
-    for name in [
-        "lambda-runtime-client-context",
-        "lambda-runtime-cognito-identity",
-        "lambda-runtime-trace-id",
-    ] {
+    for name in ["lambda-runtime-client-context", "lambda-runtime-cognito-identity", "lambda-runtime-trace-id"] {
         assert_eq!(event.header(name), None, "{name} should be absent");
     }
     assert_eq!(post_response(server.addr, "id-1", b"{}").await.status, 202);
@@ -116,10 +100,7 @@ async fn next_long_polls_until_an_invocation_is_queued() {
     assert_eq!(event.header("lambda-runtime-aws-request-id"), Some("late"));
     assert_eq!(event.body_str(), "{\"n\":1}");
     assert_eq!(post_response(addr, "late", b"1").await.status, 202);
-    assert_eq!(
-        invoke.await.unwrap().unwrap(),
-        InvocationOutcome::Response(Bytes::from_static(b"1"))
-    );
+    assert_eq!(invoke.await.unwrap().unwrap(), InvocationOutcome::Response(Bytes::from_static(b"1")));
 }
 
 #[tokio::test]
@@ -155,10 +136,7 @@ async fn error_reports_a_function_error() {
     assert_eq!(reply.body_str(), ACCEPTED);
     assert_eq!(
         invoke.await.unwrap().unwrap(),
-        InvocationOutcome::FunctionError {
-            error_type: Some("Unhandled".to_owned()),
-            body: Bytes::from_static(body),
-        }
+        InvocationOutcome::FunctionError { error_type: Some("Unhandled".to_owned()), body: Bytes::from_static(body) }
     );
 }
 
@@ -181,14 +159,7 @@ async fn unknown_stale_and_duplicate_ids_get_400() {
     next(addr).await;
     let wrong = post_response(addr, "b", b"{}").await;
     assert_eq!((wrong.status, wrong.body_str()), (400, INVALID_REQUEST_ID));
-    let wrong = request(
-        addr,
-        "POST",
-        "/2018-06-01/runtime/invocation/b/error",
-        &[],
-        b"{}",
-    )
-    .await;
+    let wrong = request(addr, "POST", "/2018-06-01/runtime/invocation/b/error", &[], b"{}").await;
     assert_eq!((wrong.status, wrong.body_str()), (400, INVALID_REQUEST_ID));
 
     assert_eq!(post_response(addr, "a", b"1").await.status, 202);
@@ -197,14 +168,7 @@ async fn unknown_stale_and_duplicate_ids_get_400() {
     // Already answered: both a second response and a late error are stale.
     let again = post_response(addr, "a", b"2").await;
     assert_eq!((again.status, again.body_str()), (400, INVALID_REQUEST_ID));
-    let late = request(
-        addr,
-        "POST",
-        "/2018-06-01/runtime/invocation/a/error",
-        &[],
-        b"{}",
-    )
-    .await;
+    let late = request(addr, "POST", "/2018-06-01/runtime/invocation/a/error", &[], b"{}").await;
     assert_eq!((late.status, late.body_str()), (400, INVALID_REQUEST_ID));
 }
 
@@ -225,10 +189,7 @@ async fn a_second_invoke_while_busy_fails_fast() {
     let first = spawn_invoke(&server.api, invocation("one", "{}"));
     let event = next(server.addr).await;
     assert_eq!(event.header("lambda-runtime-aws-request-id"), Some("one"));
-    assert_eq!(
-        server.api.invoke(invocation("two", "{}")).await,
-        Err(InvokeError::Busy)
-    );
+    assert_eq!(server.api.invoke(invocation("two", "{}")).await, Err(InvokeError::Busy));
     post_response(server.addr, "one", b"{}").await;
     first.await.unwrap().unwrap();
 }
@@ -252,10 +213,7 @@ async fn cancelled_invoke_after_delivery_does_not_wedge() {
     let addr = server.addr;
     let invoke = spawn_invoke(&server.api, invocation("doomed", "{}"));
     let event = next(addr).await;
-    assert_eq!(
-        event.header("lambda-runtime-aws-request-id"),
-        Some("doomed")
-    );
+    assert_eq!(event.header("lambda-runtime-aws-request-id"), Some("doomed"));
 
     // The engine times out: it drops the invoke future.
     invoke.abort();
@@ -271,10 +229,7 @@ async fn cancelled_invoke_after_delivery_does_not_wedge() {
     let event = poll.await.unwrap();
     assert_eq!(event.header("lambda-runtime-aws-request-id"), Some("fresh"));
     assert_eq!(post_response(addr, "fresh", b"ok").await.status, 202);
-    assert_eq!(
-        invoke.await.unwrap().unwrap(),
-        InvocationOutcome::Response(Bytes::from_static(b"ok"))
-    );
+    assert_eq!(invoke.await.unwrap().unwrap(), InvocationOutcome::Response(Bytes::from_static(b"ok")));
 }
 
 #[tokio::test]
@@ -301,17 +256,9 @@ async fn response_at_the_limit_is_accepted_and_one_byte_more_is_413() {
     assert_eq!(limit, 6_291_556);
 
     let invoke = spawn_invoke(&server.api, invocation("fits", "{}"));
-    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"")
-        .await;
+    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"").await;
     let body = vec![b'a'; limit];
-    let reply = conn
-        .request(
-            "POST",
-            "/2018-06-01/runtime/invocation/fits/response",
-            &[],
-            &body,
-        )
-        .await;
+    let reply = conn.request("POST", "/2018-06-01/runtime/invocation/fits/response", &[], &body).await;
     assert_eq!(reply.status, 202);
     match invoke.await.unwrap().unwrap() {
         InvocationOutcome::Response(data) => assert_eq!(data.len(), limit),
@@ -319,27 +266,16 @@ async fn response_at_the_limit_is_accepted_and_one_byte_more_is_413() {
     }
 
     let invoke = spawn_invoke(&server.api, invocation("big", "{}"));
-    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"")
-        .await;
+    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"").await;
     let body = vec![b'a'; limit + 1];
-    let reply = conn
-        .request(
-            "POST",
-            "/2018-06-01/runtime/invocation/big/response",
-            &[],
-            &body,
-        )
-        .await;
+    let reply = conn.request("POST", "/2018-06-01/runtime/invocation/big/response", &[], &body).await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert_eq!(
         reply.body_str(),
         "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\",\"errorType\":\"RequestEntityTooLarge\"}\n"
     );
-    assert_eq!(
-        invoke.await.unwrap().unwrap(),
-        InvocationOutcome::ResponseTooLarge
-    );
+    assert_eq!(invoke.await.unwrap().unwrap(), InvocationOutcome::ResponseTooLarge);
     assert_eq!(
         &InvocationOutcome::response_too_large_body()[..],
         b"{\"errorType\":\"Function.ResponseSizeTooLarge\",\"errorMessage\":\"Response payload size exceeded maximum allowed payload size (6291556 bytes).\"}"
@@ -347,18 +283,9 @@ async fn response_at_the_limit_is_accepted_and_one_byte_more_is_413() {
 
     // The same keep-alive connection carries the next invocation.
     let invoke = spawn_invoke(&server.api, invocation("after", "{}"));
-    let event = conn
-        .request("GET", "/2018-06-01/runtime/invocation/next", &[], b"")
-        .await;
+    let event = conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"").await;
     assert_eq!(event.header("lambda-runtime-aws-request-id"), Some("after"));
-    let reply = conn
-        .request(
-            "POST",
-            "/2018-06-01/runtime/invocation/after/response",
-            &[],
-            b"{}",
-        )
-        .await;
+    let reply = conn.request("POST", "/2018-06-01/runtime/invocation/after/response", &[], b"{}").await;
     assert_eq!(reply.status, 202);
     invoke.await.unwrap().unwrap();
 }
@@ -368,8 +295,7 @@ async fn large_response_with_expect_continue_like_curl() {
     let server = start().await;
     let mut conn = Conn::open(server.addr).await;
     let invoke = spawn_invoke(&server.api, invocation("curl", "{}"));
-    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"")
-        .await;
+    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"").await;
     let body = vec![b'z'; 2 * 1024 * 1024];
     conn.send_raw(
         format!(
@@ -394,28 +320,20 @@ async fn large_response_with_expect_continue_like_curl() {
 async fn init_error_is_reported_and_final() {
     let server = start().await;
     let addr = server.addr;
-    let body = br#"{"errorMessage":"Unable to import module 'app'","errorType":"Runtime.ImportModuleError","stackTrace":[]}"#;
+    let body =
+        br#"{"errorMessage":"Unable to import module 'app'","errorType":"Runtime.ImportModuleError","stackTrace":[]}"#;
     let reply = request(
         addr,
         "POST",
         "/2018-06-01/runtime/init/error",
-        &[(
-            "Lambda-Runtime-Function-Error-Type",
-            "Runtime.ImportModuleError",
-        )],
+        &[("Lambda-Runtime-Function-Error-Type", "Runtime.ImportModuleError")],
         body,
     )
     .await;
     assert_eq!((reply.status, reply.body_str()), (202, ACCEPTED));
-    let failure = InitFailure {
-        error_type: "Runtime.ImportModuleError".to_owned(),
-        body: Bytes::from_static(body),
-    };
+    let failure = InitFailure { error_type: "Runtime.ImportModuleError".to_owned(), body: Bytes::from_static(body) };
     assert_eq!(server.api.wait_ready().await, Err(failure.clone()));
-    assert_eq!(
-        server.api.invoke(invocation("x", "{}")).await,
-        Err(InvokeError::InitFailed(failure))
-    );
+    assert_eq!(server.api.invoke(invocation("x", "{}")).await, Err(InvokeError::InitFailed(failure)));
 
     let next = next(addr).await;
     assert_eq!(next.status, 403);
@@ -431,19 +349,10 @@ async fn init_error_is_reported_and_final() {
 async fn init_error_fails_an_invocation_queued_during_init() {
     let server = start().await;
     let invoke = queued(&server.api, invocation("cold", "{}")).await;
-    let reply = request(
-        server.addr,
-        "POST",
-        "/2018-06-01/runtime/init/error",
-        &[],
-        b"not json",
-    )
-    .await;
+    let reply = request(server.addr, "POST", "/2018-06-01/runtime/init/error", &[], b"not json").await;
     assert_eq!(reply.status, 202);
-    let expected = InitFailure {
-        error_type: wire::UNKNOWN_ERROR_TYPE.to_owned(),
-        body: Bytes::from_static(b"not json"),
-    };
+    let expected =
+        InitFailure { error_type: wire::UNKNOWN_ERROR_TYPE.to_owned(), body: Bytes::from_static(b"not json") };
     assert_eq!(invoke.await, Err(InvokeError::InitFailed(expected)));
 }
 
@@ -452,14 +361,7 @@ async fn init_error_after_init_is_an_invalid_state_transition() {
     let server = start().await;
     let invoke = spawn_invoke(&server.api, invocation("run", "{}"));
     next(server.addr).await;
-    let reply = request(
-        server.addr,
-        "POST",
-        "/2018-06-01/runtime/init/error",
-        &[],
-        b"{}",
-    )
-    .await;
+    let reply = request(server.addr, "POST", "/2018-06-01/runtime/init/error", &[], b"{}").await;
     assert_eq!(reply.status, 403);
     assert_eq!(
         reply.body_str(),
@@ -467,14 +369,7 @@ async fn init_error_after_init_is_an_invalid_state_transition() {
     );
     post_response(server.addr, "run", b"{}").await;
     invoke.await.unwrap().unwrap();
-    let reply = request(
-        server.addr,
-        "POST",
-        "/2018-06-01/runtime/init/error",
-        &[],
-        b"{}",
-    )
-    .await;
+    let reply = request(server.addr, "POST", "/2018-06-01/runtime/init/error", &[], b"{}").await;
     assert_eq!(reply.status, 403);
     assert!(reply.body_str().contains("from Ready to InitError"));
 }
@@ -492,10 +387,7 @@ async fn unknown_paths_are_404_like_rapid() {
         let reply = request(server.addr, "GET", path, &[], b"").await;
         assert_eq!(reply.status, 404, "{path}");
         assert_eq!(reply.body_str(), "404 page not found\n", "{path}");
-        assert_eq!(
-            reply.header("content-type"),
-            Some("text/plain; charset=utf-8")
-        );
+        assert_eq!(reply.header("content-type"), Some("text/plain; charset=utf-8"));
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     }
 }
@@ -503,24 +395,10 @@ async fn unknown_paths_are_404_like_rapid() {
 #[tokio::test]
 async fn wrong_method_on_a_known_path_is_405_like_rapid() {
     let server = start().await;
-    let reply = request(
-        server.addr,
-        "POST",
-        "/2018-06-01/runtime/invocation/next",
-        &[],
-        b"",
-    )
-    .await;
+    let reply = request(server.addr, "POST", "/2018-06-01/runtime/invocation/next", &[], b"").await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("GET,HEAD"));
-    let reply = request(
-        server.addr,
-        "GET",
-        "/2018-06-01/runtime/invocation/id/response",
-        &[],
-        b"",
-    )
-    .await;
+    let reply = request(server.addr, "GET", "/2018-06-01/runtime/invocation/id/response", &[], b"").await;
     assert_eq!(reply.status, 405);
 }
 
@@ -530,8 +408,7 @@ async fn streamed_response_is_buffered_and_error_trailers_become_a_function_erro
     let mut conn = Conn::open(server.addr).await;
 
     let invoke = spawn_invoke(&server.api, invocation("s1", "{}"));
-    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"")
-        .await;
+    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"").await;
     conn.send_raw(
         b"POST /2018-06-01/runtime/invocation/s1/response HTTP/1.1\r\nHost: x\r\n\
           Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\
@@ -540,14 +417,10 @@ async fn streamed_response_is_buffered_and_error_trailers_become_a_function_erro
     )
     .await;
     assert_eq!(conn.read_response().await.status, 202);
-    assert_eq!(
-        invoke.await.unwrap().unwrap(),
-        InvocationOutcome::Response(Bytes::from_static(b"hello world"))
-    );
+    assert_eq!(invoke.await.unwrap().unwrap(), InvocationOutcome::Response(Bytes::from_static(b"hello world")));
 
     let invoke = spawn_invoke(&server.api, invocation("s2", "{}"));
-    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"")
-        .await;
+    conn.request("GET", "/2018-06-01/runtime/invocation/next", &[], b"").await;
     // base64 of {"errorMessage":"mid-stream"}
     conn.send_raw(
         b"POST /2018-06-01/runtime/invocation/s2/response HTTP/1.1\r\nHost: x\r\n\
@@ -566,4 +439,23 @@ async fn streamed_response_is_buffered_and_error_trailers_become_a_function_erro
             body: Bytes::from_static(b"{\"errorMessage\":\"mid-stream\"}"),
         }
     );
+}
+
+#[tokio::test]
+async fn a_poll_abandoned_by_a_dropped_connection_does_not_swallow_the_invocation() {
+    let server = start().await;
+    // The runtime starts a long poll, then its connection goes away.
+    let mut abandoned = Conn::open(server.addr).await;
+    abandoned.send_raw(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    server.api.wait_ready().await.unwrap();
+    drop(abandoned);
+
+    // It polls again on a new connection; the invocation must reach this poll.
+    let addr = server.addr;
+    let poll = tokio::spawn(async move { next(addr).await });
+    let invoke = spawn_invoke(&server.api, invocation("reaches", "{}"));
+    let event = poll.await.unwrap();
+    assert_eq!(event.header("lambda-runtime-aws-request-id"), Some("reaches"));
+    assert_eq!(post_response(addr, "reaches", b"{}").await.status, 202);
+    invoke.await.unwrap().unwrap();
 }

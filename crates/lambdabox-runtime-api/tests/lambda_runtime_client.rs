@@ -22,10 +22,7 @@ fn spawn_echo(server: &Server) -> Child {
         .env("AWS_LAMBDA_FUNCTION_NAME", "echo")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env(
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2024/01/01/[$LATEST]0123456789abcdef",
-        )
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2024/01/01/[$LATEST]0123456789abcdef")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/echo")
         .stdin(Stdio::null())
         .kill_on_drop(true)
@@ -34,20 +31,14 @@ fn spawn_echo(server: &Server) -> Child {
 }
 
 /// Awaits `invoke`, failing if the runtime process exits first.
-async fn invoke(
-    server: &Server,
-    child: &mut Child,
-    inv: Invocation,
-) -> Result<InvocationOutcome, InvokeError> {
+async fn invoke(server: &Server, child: &mut Child, inv: Invocation) -> Result<InvocationOutcome, InvokeError> {
     let raced = async {
         tokio::select! {
             outcome = server.api.invoke(inv) => outcome,
             status = child.wait() => panic!("lambda_echo exited: {status:?}"),
         }
     };
-    tokio::time::timeout(LIMIT, raced)
-        .await
-        .expect("invoke took too long")
+    tokio::time::timeout(LIMIT, raced).await.expect("invoke took too long")
 }
 
 fn response_json(outcome: Result<InvocationOutcome, InvokeError>) -> Value {
@@ -82,8 +73,7 @@ async fn lambda_runtime_crate_is_served_end_to_end() {
         let deadline = now_ms() + 3_000 + n;
         let mut inv = invocation(&request_id, &format!("{{\"n\":{n}}}"));
         inv.deadline_epoch_ms = deadline;
-        inv.invoked_function_arn =
-            format!("arn:aws:lambda:us-east-1:123456789012:function:echo:{n}");
+        inv.invoked_function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:echo:{n}");
         let arn = inv.invoked_function_arn.clone();
         let trace_id = inv.trace_id.clone();
         let reply = response_json(invoke(&server, &mut child, inv).await);
@@ -107,64 +97,36 @@ async fn lambda_runtime_crate_is_served_end_to_end() {
         })
         .to_string(),
     );
-    inv.cognito_identity = Some(
-        json!({"cognitoIdentityId": "us-east-1:id", "cognitoIdentityPoolId": "us-east-1:pool"})
-            .to_string(),
-    );
+    inv.cognito_identity =
+        Some(json!({"cognitoIdentityId": "us-east-1:id", "cognitoIdentityPoolId": "us-east-1:pool"}).to_string());
     let reply = response_json(invoke(&server, &mut child, inv).await);
     assert_eq!(reply["context"]["client_context"]["custom"]["k"], "v");
-    assert_eq!(
-        reply["context"]["client_context"]["client"]["appTitle"],
-        "app"
-    );
+    assert_eq!(reply["context"]["client_context"]["client"]["appTitle"], "app");
     assert_eq!(reply["context"]["identity"]["identityId"], "us-east-1:id");
-    assert_eq!(
-        reply["context"]["identity"]["identityPoolId"],
-        "us-east-1:pool"
-    );
+    assert_eq!(reply["context"]["identity"]["identityPoolId"], "us-east-1:pool");
 
     // A handler error arrives as lambda_runtime reports it.
-    let outcome = invoke(
-        &server,
-        &mut child,
-        invocation("fails", "{\"fail\":\"it broke\"}"),
-    )
-    .await;
+    let outcome = invoke(&server, &mut child, invocation("fails", "{\"fail\":\"it broke\"}")).await;
     match outcome {
         Ok(InvocationOutcome::FunctionError { error_type, body }) => {
             assert_eq!(error_type.as_deref(), Some("unhandled"));
             let body: Value = serde_json::from_slice(&body).expect("json error body");
-            assert_eq!(
-                body,
-                json!({"errorType": "EchoError", "errorMessage": "it broke"})
-            );
+            assert_eq!(body, json!({"errorType": "EchoError", "errorMessage": "it broke"}));
         }
         other => panic!("expected a function error, got {other:?}"),
     }
 
     // A response over 6 MB is refused with 413 and the runtime carries on.
     let too_big = wire_limit() - 1; // a JSON string adds two quotes: one byte over
-    let outcome = invoke(
-        &server,
-        &mut child,
-        invocation("huge", &format!("{{\"repeat\":{too_big}}}")),
-    )
-    .await;
+    let outcome = invoke(&server, &mut child, invocation("huge", &format!("{{\"repeat\":{too_big}}}"))).await;
     assert_eq!(outcome, Ok(InvocationOutcome::ResponseTooLarge));
     let fits = wire_limit() - 2; // exactly at the limit with its quotes
-    match invoke(
-        &server,
-        &mut child,
-        invocation("at-limit", &format!("{{\"repeat\":{fits}}}")),
-    )
-    .await
-    {
+    match invoke(&server, &mut child, invocation("at-limit", &format!("{{\"repeat\":{fits}}}"))).await {
         Ok(InvocationOutcome::Response(body)) => assert_eq!(body.len(), wire_limit()),
         other => panic!("expected a response, got {other:?}"),
     }
 
-    let reply =
-        response_json(invoke(&server, &mut child, invocation("after", "{\"last\":true}")).await);
+    let reply = response_json(invoke(&server, &mut child, invocation("after", "{\"last\":true}")).await);
     assert_eq!(reply["event"], json!({"last": true}));
 
     child.kill().await.expect("kill lambda_echo");

@@ -24,9 +24,7 @@ impl Drop for Server {
 }
 
 pub async fn start() -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let api = RuntimeApi::new();
     let task = tokio::spawn(serve(listener, api.clone()));
@@ -39,8 +37,7 @@ pub fn invocation(request_id: &str, payload: &str) -> Invocation {
         payload: Bytes::copy_from_slice(payload.as_bytes()),
         deadline_epoch_ms: 1_542_409_706_888,
         invoked_function_arn: "arn:aws:lambda:us-east-1:123456789012:function:echo".to_owned(),
-        trace_id: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"
-            .to_owned(),
+        trace_id: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1".to_owned(),
         client_context: None,
         cognito_identity: None,
     }
@@ -78,27 +75,15 @@ impl Conn {
     pub async fn open(addr: SocketAddr) -> Conn {
         let stream = TcpStream::connect(addr).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
-        Conn {
-            reader: BufReader::new(stream),
-        }
+        Conn { reader: BufReader::new(stream) }
     }
 
     /// Sends raw bytes (a hand-written request).
     pub async fn send_raw(&mut self, bytes: &[u8]) {
-        self.reader
-            .get_mut()
-            .write_all(bytes)
-            .await
-            .expect("write request");
+        self.reader.get_mut().write_all(bytes).await.expect("write request");
     }
 
-    pub async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> RawResponse {
+    pub async fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n");
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -115,14 +100,8 @@ impl Conn {
 
     pub async fn read_response(&mut self) -> RawResponse {
         let mut status_line = String::new();
-        self.reader
-            .read_line(&mut status_line)
-            .await
-            .expect("read status line");
-        assert!(
-            status_line.starts_with("HTTP/1.1 "),
-            "bad status line {status_line:?}"
-        );
+        self.reader.read_line(&mut status_line).await.expect("read status line");
+        assert!(status_line.starts_with("HTTP/1.1 "), "bad status line {status_line:?}");
         let status = status_line[9..12].parse().expect("status code");
         let mut header_lines = Vec::new();
         loop {
@@ -134,19 +113,12 @@ impl Conn {
             }
             header_lines.push(line);
         }
-        let mut response = RawResponse {
-            status,
-            header_lines,
-            body: Vec::new(),
-        };
+        let mut response = RawResponse { status, header_lines, body: Vec::new() };
         if let Some(length) = response.header("content-length") {
             let mut body = vec![0; length.parse().expect("content-length")];
             self.reader.read_exact(&mut body).await.expect("read body");
             response.body = body;
-        } else if response
-            .header("transfer-encoding")
-            .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
-        {
+        } else if response.header("transfer-encoding").is_some_and(|te| te.eq_ignore_ascii_case("chunked")) {
             response.body = self.read_chunked().await;
         }
         response
@@ -171,17 +143,8 @@ impl Conn {
 }
 
 /// One request on a fresh connection.
-pub async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> RawResponse {
-    Conn::open(addr)
-        .await
-        .request(method, path, headers, body)
-        .await
+pub async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
+    Conn::open(addr).await.request(method, path, headers, body).await
 }
 
 pub async fn next(addr: SocketAddr) -> RawResponse {
@@ -194,20 +157,14 @@ pub async fn post_response(addr: SocketAddr, request_id: &str, body: &[u8]) -> R
 }
 
 pub const ACCEPTED: &str = "{\"status\":\"OK\"}\n";
-pub const INVALID_REQUEST_ID: &str =
-    "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n";
+pub const INVALID_REQUEST_ID: &str = "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n";
 
 /// The path of an example binary that `cargo test` builds next to the test
 /// binaries (`target/<profile>/examples/<name>`).
 pub fn example_binary(name: &str) -> std::path::PathBuf {
     let test_binary = std::env::current_exe().expect("current exe");
-    let profile_dir = test_binary
-        .parent()
-        .and_then(std::path::Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let profile_dir = test_binary.parent().and_then(std::path::Path::parent).expect("target/<profile>/deps/<test>");
+    let path = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
         "example binary {} is missing: run the tests with plain `cargo test -p lambdabox-runtime-api` \
