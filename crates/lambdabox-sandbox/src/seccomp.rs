@@ -23,7 +23,8 @@ pub(crate) struct Filters {
     pub(crate) programs: [BpfProgram; 2],
 }
 
-/// System calls that fail with `EPERM` inside the sandbox.
+/// System calls that fail with `EPERM` inside the sandbox. (`c_long` is
+/// seccompiler's `i64` on the 64-bit architectures it supports.)
 pub(crate) const DENIED: &[(&str, libc::c_long)] = &[
     ("mount", libc::SYS_mount),
     ("umount2", libc::SYS_umount2),
@@ -109,8 +110,7 @@ pub(crate) fn filters() -> Result<&'static Filters, seccompiler::Error> {
 fn compile() -> Result<Filters, seccompiler::Error> {
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(seccompiler::Error::Backend)?;
 
-    let mut denied: BTreeMap<i64, Vec<SeccompRule>> =
-        DENIED.iter().map(|&(_, nr)| (i64::from(nr), Vec::new())).collect();
+    let mut denied: BTreeMap<i64, Vec<SeccompRule>> = DENIED.iter().map(|&(_, nr)| (nr, Vec::new())).collect();
     let clone_rules = NAMESPACE_FLAGS
         .iter()
         .map(|&flag| {
@@ -121,12 +121,12 @@ fn compile() -> Result<Filters, seccompiler::Error> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(seccompiler::Error::Backend)?;
-    denied.insert(i64::from(libc::SYS_clone), clone_rules);
+    denied.insert(libc::SYS_clone, clone_rules);
     let deny = SeccompFilter::new(denied, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch)
         .map_err(seccompiler::Error::Backend)?;
 
     let clone3 = SeccompFilter::new(
-        BTreeMap::from([(i64::from(libc::SYS_clone3), Vec::new())]),
+        BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
         SeccompAction::Allow,
         SeccompAction::Errno(libc::ENOSYS as u32),
         arch,

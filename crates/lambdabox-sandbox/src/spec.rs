@@ -253,7 +253,8 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_run() {
-        let cases: Vec<(fn(&mut SandboxSpec), SpecError)> = vec![
+        type Case = (fn(&mut SandboxSpec), SpecError);
+        let cases: Vec<Case> = vec![
             (|s| s.id = "../x".into(), SpecError::InvalidId { id: "../x".into() }),
             (|s| s.id = String::new(), SpecError::InvalidId { id: String::new() }),
             (|s| s.argv.clear(), SpecError::EmptyArgv),

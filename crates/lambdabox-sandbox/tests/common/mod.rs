@@ -96,3 +96,25 @@ pub fn world_readable_dir() -> tempfile::TempDir {
 pub fn exists(path: &Path) -> bool {
     path.exists()
 }
+
+/// Polls `check` until it holds or `timeout` passes.
+pub fn eventually(timeout: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if check() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Whether a host pid still names a live (non-zombie) process.
+pub fn alive(pid: lambdabox_sandbox::Pid) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
