@@ -62,7 +62,7 @@ fn vpc(v: VpcConfig) -> (Vec<String>, Vec<String>, bool) {
     (v.subnet_ids, v.security_group_ids, v.ipv6_allowed_for_dual_stack)
 }
 
-fn qualifier(uri: &Uri) -> Option<String> {
+pub(crate) fn qualifier(uri: &Uri) -> Option<String> {
     query_value(uri.query(), "Qualifier")
 }
 
@@ -174,6 +174,7 @@ pub async fn update_code(
         architectures: req.architectures,
     };
     let view = state.control.update_function_code(&region, &name, input).await?;
+    state.engine.retire_function(view.config.name.as_str()).await;
     Ok(Json(configuration(&view)))
 }
 
@@ -201,6 +202,7 @@ pub async fn update_configuration(
         revision_id: req.revision_id,
     };
     let view = state.control.update_function_configuration(&region, &name, input).await?;
+    state.engine.retire_function(view.config.name.as_str()).await;
     Ok(Json(configuration(&view)))
 }
 
@@ -211,23 +213,10 @@ pub async fn delete(
     uri: Uri,
 ) -> Result<StatusCode, ApiError> {
     state.control.delete_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    if let Ok(function) = lambdabox_model::FunctionRef::parse(&name, "functionName") {
+        state.engine.retire_function(function.name.as_str()).await;
+    }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Invoke arrives with the execution-environment work; until then an
-/// existing function answers with a clear error.
-pub async fn invoke(
-    State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    state.control.get_function(&region, &name, qualifier(&uri).as_deref()).await?;
-    Err(ApiError {
-        status: StatusCode::NOT_IMPLEMENTED,
-        error_type: "ServiceException",
-        body: lambdabox_proto::ErrorBody::service("Invoke is not available on this server yet"),
-    })
 }
 
 /// Serves a stored package by its content address (`Code.Location`).

@@ -6,6 +6,7 @@ mod account;
 mod body;
 mod error;
 mod functions;
+mod invoke;
 mod region;
 mod tags;
 
@@ -18,6 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use lambdabox_control::ControlPlane;
+use lambdabox_engine::Engine;
 use lambdabox_model::Region;
 
 pub use error::ApiError;
@@ -26,6 +28,7 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub control: Arc<ControlPlane>,
+    pub engine: Arc<Engine>,
     /// The region of requests that carry no SigV4 credential scope.
     pub default_region: Region,
 }
@@ -45,7 +48,7 @@ pub fn router(state: AppState) -> Router {
             get(functions::get_configuration).put(functions::update_configuration),
         )
         .route("/2015-03-31/functions/{name}/code", put(functions::update_code))
-        .route("/2015-03-31/functions/{name}/invocations", post(functions::invoke))
+        .route("/2015-03-31/functions/{name}/invocations", post(invoke::invoke))
         .route("/2017-03-31/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
         .route("/2016-08-19/account-settings", get(account::settings))
         .route("/2016-08-19/account-settings/", get(account::settings))

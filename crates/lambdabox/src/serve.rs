@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use lambdabox_control::{ControlPlane, ControlPlaneConfig};
+use lambdabox_engine::{Engine, EngineConfig};
 use lambdabox_http::AppState;
 use lambdabox_model::{AccountId, Region};
 use lambdabox_store::{BlobStore, SqliteStore};
@@ -58,7 +59,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(removed, "removed code blobs no function refers to");
     }
 
-    let app = lambdabox_http::router(AppState { control, default_region: args.region });
+    let engine = Engine::new(EngineConfig::new(data_dir.clone()).context("configure the engine")?)
+        .context("prepare the engine")?;
+    let app = lambdabox_http::router(AppState { control, engine: engine.clone(), default_region: args.region });
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
@@ -68,6 +71,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     drop(stdout);
 
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serve")?;
+    engine.shutdown().await;
     tracing::info!("lambdabox stopped");
     drop(lock);
     Ok(())

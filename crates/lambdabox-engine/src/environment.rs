@@ -1,0 +1,359 @@
+//! One execution environment: a sandboxed runtime process, the Runtime API
+//! it talks to, and its log stream. It runs one invocation at a time and is
+//! frozen between them.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use lambdabox_model::{FunctionConfig, Region, RuntimeFamily};
+use lambdabox_runtime_api::{Invocation, InvocationOutcome, RuntimeApi};
+use lambdabox_sandbox::{BindMount, ExitStatus, Limits, Sandbox, SandboxSpec};
+use tokio::io::unix::AsyncFd;
+use tokio::net::unix::pipe;
+use tokio::task::JoinHandle;
+
+use crate::logs::{LogStream, Report};
+use crate::runtimes::argv;
+use crate::{EngineConfig, EngineError, Outcome};
+
+/// Where the Runtime API listens inside every environment, as on AWS.
+const RUNTIME_API_ADDR: &str = "127.0.0.1:9001";
+
+/// What an environment is made from.
+pub struct EnvironmentSpec {
+    pub id: String,
+    pub function: FunctionConfig,
+    pub region: Region,
+    pub family: RuntimeFamily,
+    pub code_dir: PathBuf,
+    pub runtime_dir: Option<PathBuf>,
+}
+
+/// A live execution environment.
+pub struct ExecutionEnvironment {
+    pub id: String,
+    sandbox: Option<Sandbox>,
+    api: RuntimeApi,
+    server: JoinHandle<()>,
+    exited: AsyncFd<OwnedFd>,
+    output: pipe::Receiver,
+    output_closed: bool,
+    logs: LogStream,
+    buf: Vec<u8>,
+    memory_size_mb: u32,
+    version: String,
+    frozen: bool,
+    /// Set on the first invocation after a cold start, reported once.
+    pending_init: Option<Duration>,
+}
+
+/// What one step of an invocation ended with.
+enum Step<T> {
+    Done(T),
+    Exited,
+    TimedOut,
+}
+
+impl ExecutionEnvironment {
+    /// Creates the sandbox, starts the runtime and waits for its INIT to
+    /// finish. An INIT that fails is returned as the invocation's outcome.
+    pub async fn start(config: &EngineConfig, spec: EnvironmentSpec) -> Result<Result<Self, Outcome>, EngineError> {
+        let started = Instant::now();
+        let f = &spec.function;
+        let logs = LogStream::open(&config.data_dir.join("logs"), f.name.as_str(), &f.version)?;
+        let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
+        let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
+        let output =
+            pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).map_err(|source| EngineError::Pipe { source })?;
+
+        let mut mounts = vec![BindMount { source: spec.code_dir.clone(), target: "/var/task".into() }];
+        if let Some(dir) = &spec.runtime_dir {
+            mounts.push(BindMount { source: dir.clone(), target: "/var/runtime".into() });
+        }
+        let bootstrap =
+            if spec.code_dir.join("bootstrap").is_file() { "/var/task/bootstrap" } else { "/opt/bootstrap" };
+        let memory_mb = f.memory_size.get();
+        let sandbox_spec = SandboxSpec {
+            id: spec.id.clone(),
+            argv: argv(spec.family, &config.interpreters, bootstrap),
+            env: environment(&spec, &logs.name),
+            cwd: "/var/task".into(),
+            mounts,
+            tmp_size_bytes: u64::from(f.ephemeral_storage.get()) << 20,
+            limits: Limits {
+                memory_bytes: u64::from(memory_mb) << 20,
+                pids_max: config.pids_max,
+                // AWS gives one vCPU at 1,769 MB and scales CPU with memory.
+                cpu_weight: (memory_mb * 100 / 1769).clamp(1, 10_000),
+            },
+            identity: config.identity,
+            hostname: "localhost".into(),
+            rootfs: config.rootfs.clone(),
+            stdout: OwnedFd::from(writer),
+            stderr: OwnedFd::from(stderr),
+        };
+        let cgroups = config.cgroups.clone();
+        let (sandbox, listener) = tokio::task::spawn_blocking(move || {
+            let sandbox = Sandbox::create(sandbox_spec, &cgroups)?;
+            let addr: SocketAddr = RUNTIME_API_ADDR.parse().expect("a valid socket address");
+            let listener = sandbox.listen_tcp(addr)?;
+            Ok::<_, lambdabox_sandbox::SandboxError>((sandbox, listener))
+        })
+        .await
+        .expect("sandbox creation does not panic")
+        .map_err(|source| EngineError::Sandbox { id: spec.id.clone(), source })?;
+        listener.set_nonblocking(true).map_err(|source| EngineError::Listen { source })?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| EngineError::Listen { source })?;
+        let api = RuntimeApi::new();
+        let server = tokio::spawn(lambdabox_runtime_api::serve(listener, api.clone()));
+        let pidfd = sandbox.pidfd().try_clone_to_owned().map_err(|source| EngineError::Pipe { source })?;
+        // SAFETY: `pidfd` is an open descriptor the AsyncFd owns from here
+        // on; an OwnedFd always reports the same descriptor and closes it
+        // only when dropped with the AsyncFd.
+        let exited = unsafe { AsyncFd::register_with_interest(pidfd, tokio::io::Interest::READABLE) }
+            .map_err(|e| EngineError::Pipe { source: e.into() })?;
+
+        let mut env = Self {
+            id: spec.id,
+            sandbox: Some(sandbox),
+            api,
+            server,
+            exited,
+            output,
+            output_closed: false,
+            logs,
+            buf: vec![0; 16 * 1024],
+            memory_size_mb: memory_mb,
+            version: f.version.clone(),
+            frozen: false,
+            pending_init: None,
+        };
+        env.sandbox_mut().start().map_err(|source| EngineError::Sandbox { id: env.id.clone(), source })?;
+
+        let api = env.api.clone();
+        let ready = env.drive(async move { api.wait_ready().await }, config.init_timeout).await;
+        let outcome = match ready {
+            Step::Done(Ok(())) => {
+                env.pending_init = Some(started.elapsed());
+                return Ok(Ok(env));
+            }
+            Step::Done(Err(failure)) => Outcome::InitError { error_type: failure.error_type, body: failure.body },
+            Step::Exited => env.exit_outcome(),
+            Step::TimedOut => Outcome::Timeout { seconds: config.init_timeout.as_secs_f64() },
+        };
+        env.retire().await;
+        Ok(Err(outcome))
+    }
+
+    fn sandbox_mut(&mut self) -> &mut Sandbox {
+        self.sandbox.as_mut().expect("the sandbox lives until retire")
+    }
+
+    /// Runs `work` while copying the environment's output into its log,
+    /// racing the process's exit and `timeout`.
+    async fn drive<T>(&mut self, work: impl Future<Output = T>, timeout: Duration) -> Step<T> {
+        let Self { exited, output, output_closed, logs, buf, .. } = self;
+        let raced = async {
+            tokio::select! {
+                r = work => Step::Done(r),
+                _ = exited.readable() => Step::Exited,
+                _ = tokio::time::sleep(timeout) => Step::TimedOut,
+            }
+        };
+        tokio::pin!(raced);
+        loop {
+            tokio::select! {
+                biased;
+                step = &mut raced => {
+                    drain(output, output_closed, logs, buf);
+                    return step;
+                }
+                ready = output.readable(), if !*output_closed => {
+                    if ready.is_err() {
+                        *output_closed = true;
+                    }
+                    drain(output, output_closed, logs, buf);
+                }
+            }
+        }
+    }
+
+    /// What to tell the caller when the runtime process has exited.
+    fn exit_outcome(&mut self) -> Outcome {
+        let sandbox = self.sandbox_mut();
+        let status = sandbox.try_wait().ok().flatten();
+        let out_of_memory = sandbox.oom_killed();
+        let status = match status {
+            Some(ExitStatus::Exited(code)) => format!("exit status {code}"),
+            Some(ExitStatus::Signaled(signal)) => format!("signal: {}", signal_name(signal)),
+            None => "signal: killed".to_owned(),
+        };
+        Outcome::RuntimeExit { status, out_of_memory }
+    }
+
+    /// Runs one invocation. The environment is still usable afterwards only
+    /// when [`Outcome::keeps_environment`] says so.
+    pub async fn invoke(&mut self, invocation: Invocation, timeout: Duration) -> (Outcome, Vec<u8>) {
+        let request_id = invocation.request_id.clone();
+        drain(&mut self.output, &mut self.output_closed, &mut self.logs, &mut self.buf);
+        self.logs.start(&request_id, &self.version);
+        let started = Instant::now();
+        let api = self.api.clone();
+        let step = self.drive(async move { api.invoke(invocation).await }, timeout).await;
+        let duration = started.elapsed();
+        let outcome = match step {
+            Step::Done(Ok(InvocationOutcome::Response(body))) => Outcome::Ok(body),
+            Step::Done(Ok(InvocationOutcome::FunctionError { error_type, body })) => {
+                Outcome::FunctionError { error_type, body }
+            }
+            Step::Done(Ok(InvocationOutcome::ResponseTooLarge)) => Outcome::ResponseTooLarge,
+            Step::Done(Err(error)) => {
+                tracing::warn!(%error, env = %self.id, "runtime api refused the invocation");
+                Outcome::RuntimeExit { status: error.to_string(), out_of_memory: false }
+            }
+            Step::Exited => self.exit_outcome(),
+            Step::TimedOut => Outcome::Timeout { seconds: timeout.as_secs_f64() },
+        };
+        if let Outcome::Timeout { seconds } = outcome {
+            let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+            self.logs.write(format!("{now} {request_id} Task timed out after {seconds:.2} seconds\n").as_bytes());
+        }
+        if let Outcome::RuntimeExit { status, .. } = &outcome {
+            self.logs.write(format!("RequestId: {request_id} Error: Runtime exited with error: {status}\n").as_bytes());
+        }
+        let report = Report {
+            duration,
+            memory_size_mb: self.memory_size_mb,
+            max_memory_used_mb: self
+                .sandbox
+                .as_ref()
+                .and_then(|s| s.memory_peak_bytes())
+                .unwrap_or(0)
+                .div_ceil(1 << 20),
+            init_duration: self.pending_init.take(),
+        };
+        let log = self.logs.finish(&request_id, &report);
+        (outcome, log)
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    /// Stops every process of the environment (cgroup freezer).
+    pub fn freeze(&mut self) -> Result<(), EngineError> {
+        if !self.frozen {
+            let id = self.id.clone();
+            self.sandbox_mut().freeze().map_err(|source| EngineError::Sandbox { id, source })?;
+            self.frozen = true;
+        }
+        Ok(())
+    }
+
+    pub fn thaw(&mut self) -> Result<(), EngineError> {
+        if self.frozen {
+            let id = self.id.clone();
+            self.sandbox_mut().thaw().map_err(|source| EngineError::Sandbox { id, source })?;
+            self.frozen = false;
+        }
+        Ok(())
+    }
+
+    /// Kills everything in the environment and removes its cgroups, off the
+    /// async workers.
+    pub async fn retire(mut self) {
+        self.server.abort();
+        if let Some(mut sandbox) = self.sandbox.take() {
+            let id = self.id.clone();
+            let killed = tokio::task::spawn_blocking(move || sandbox.kill()).await;
+            if let Ok(Err(error)) = killed {
+                tracing::warn!(%error, env = %id, "retiring execution environment");
+            }
+        }
+    }
+}
+
+impl Drop for ExecutionEnvironment {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn drain(output: &mut pipe::Receiver, closed: &mut bool, logs: &mut LogStream, buf: &mut [u8]) {
+    if *closed {
+        return;
+    }
+    loop {
+        match output.try_read(buf) {
+            Ok(0) => {
+                *closed = true;
+                return;
+            }
+            Ok(n) => logs.write(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                *closed = true;
+                return;
+            }
+        }
+    }
+}
+
+fn signal_name(signal: nix::sys::signal::Signal) -> String {
+    match signal {
+        nix::sys::signal::Signal::SIGKILL => "killed".into(),
+        nix::sys::signal::Signal::SIGSEGV => "segmentation fault".into(),
+        nix::sys::signal::Signal::SIGABRT => "aborted".into(),
+        nix::sys::signal::Signal::SIGTERM => "terminated".into(),
+        other => other.as_str().to_lowercase(),
+    }
+}
+
+/// The environment a runtime starts with: AWS's reserved variables, then the
+/// function's own (which cannot name a reserved one).
+fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
+    let f = &spec.function;
+    let execution_env = match spec.family {
+        RuntimeFamily::Custom => None,
+        _ => Some(format!("AWS_Lambda_{}", f.runtime)),
+    };
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
+        (
+            "LD_LIBRARY_PATH".into(),
+            "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib".into(),
+        ),
+        ("LANG".into(), "en_US.UTF-8".into()),
+        ("TZ".into(), ":UTC".into()),
+        ("_HANDLER".into(), f.handler.clone()),
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), f.version.clone()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), f.memory_size.get().to_string()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME".into(), format!("/aws/lambda/{}", f.name)),
+        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), stream.to_owned()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
+        ("AWS_REGION".into(), spec.region.to_string()),
+        ("AWS_DEFAULT_REGION".into(), spec.region.to_string()),
+        ("AWS_LAMBDA_RUNTIME_API".into(), RUNTIME_API_ADDR.into()),
+        ("LAMBDA_TASK_ROOT".into(), "/var/task".into()),
+        ("LAMBDA_RUNTIME_DIR".into(), "/var/runtime".into()),
+    ];
+    if let Some(e) = execution_env {
+        env.push(("AWS_EXECUTION_ENV".into(), e));
+    }
+    for (k, v) in crate::runtimes::family_env(spec.family) {
+        env.push((k.into(), v.into()));
+    }
+    if let Some(vars) = &f.environment {
+        for (k, v) in vars.variables() {
+            env.retain(|(existing, _)| existing != k);
+            env.push((k.clone(), v.clone()));
+        }
+    }
+    env
+}

@@ -1,0 +1,24 @@
+//! Platform failures of the engine (not function failures: those are
+//! [`crate::Outcome`]s).
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("unpack code into {path}")]
+    Unpack { path: PathBuf, source: std::io::Error },
+    #[error("install runtime clients into {path}")]
+    InstallRuntime { path: PathBuf, source: std::io::Error },
+    #[error("open log stream {path}")]
+    Logs { path: PathBuf, source: std::io::Error },
+    #[error("create output pipe")]
+    Pipe { source: std::io::Error },
+    #[error("listen for the runtime api")]
+    Listen { source: std::io::Error },
+    #[error("detect cgroups")]
+    Cgroups { source: lambdabox_sandbox::CgroupError },
+    #[error("sandbox {id}")]
+    Sandbox { id: String, source: lambdabox_sandbox::SandboxError },
+    #[error("runtime {runtime} is not served here")]
+    UnknownRuntime { runtime: String },
+}

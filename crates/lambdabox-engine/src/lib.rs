@@ -1,0 +1,245 @@
+//! The engine: runs invocations in execution environments.
+//!
+//! Environments are kept warm per function version (a function's name and
+//! the revision of its configuration) and reused one invocation at a time;
+//! parallel invocations get parallel environments. An idle environment is
+//! frozen after a short grace period and thawed when the next invocation
+//! takes it; idle ones are retired after the keep-alive time, when there are
+//! too many, and when their function changes. Reuse is never promised.
+
+mod code;
+mod environment;
+mod error;
+mod logs;
+mod outcome;
+mod pool;
+mod runtimes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use lambdabox_model::{FunctionConfig, Region, RuntimeRegistry};
+use lambdabox_runtime_api::Invocation;
+use lambdabox_sandbox::{CgroupConfig, Identity, RootfsConfig};
+
+pub use code::CodeCache;
+pub use error::EngineError;
+pub use logs::{TAIL_BYTES, file_name as log_file_name, tail_base64};
+pub use outcome::Outcome;
+pub use runtimes::Interpreters;
+
+use crate::environment::{EnvironmentSpec, ExecutionEnvironment};
+use crate::pool::{PoolKey, Pools};
+use crate::runtimes::RuntimeClients;
+
+/// How the engine runs environments.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Code, runtime clients and logs live under it.
+    pub data_dir: PathBuf,
+    pub cgroups: CgroupConfig,
+    pub rootfs: RootfsConfig,
+    pub identity: Identity,
+    pub interpreters: Interpreters,
+    pub runtimes: RuntimeRegistry,
+    /// How long INIT may take.
+    pub init_timeout: Duration,
+    /// How long an idle environment runs on before it is frozen.
+    pub freeze_grace: Duration,
+    /// How long an idle environment is kept.
+    pub keep_alive: Duration,
+    /// The most idle environments kept; the least recently used go first.
+    pub max_idle: usize,
+    pub pids_max: u32,
+}
+
+impl EngineConfig {
+    /// The defaults for a data dir, detecting the cgroup layout of the host.
+    pub fn new(data_dir: PathBuf) -> Result<Self, EngineError> {
+        let cgroups =
+            CgroupConfig::detect("/sys/fs/cgroup", "lambdabox").map_err(|source| EngineError::Cgroups { source })?;
+        Ok(Self {
+            rootfs: RootfsConfig { staging_dir: data_dir.join("staging"), ..RootfsConfig::default() },
+            data_dir,
+            cgroups,
+            identity: Identity::unprivileged_default(),
+            interpreters: Interpreters::default(),
+            runtimes: RuntimeRegistry::builtin(),
+            init_timeout: Duration::from_secs(10),
+            freeze_grace: Duration::from_millis(50),
+            keep_alive: Duration::from_secs(600),
+            max_idle: 256,
+            pids_max: 1024,
+        })
+    }
+}
+
+/// One synchronous invocation.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    /// The version's configuration.
+    pub function: FunctionConfig,
+    /// The ARN the caller invoked (`Lambda-Runtime-Invoked-Function-Arn`).
+    pub invoked_arn: String,
+    pub region: Region,
+    /// The event; already checked to be JSON.
+    pub payload: Bytes,
+    /// The decoded `X-Amz-Client-Context`.
+    pub client_context: Option<String>,
+}
+
+/// What an invocation produced.
+#[derive(Debug, Clone)]
+pub struct InvokeResult {
+    pub request_id: String,
+    pub outcome: Outcome,
+    /// The invocation's log: START, what the function printed, END, REPORT.
+    pub log: Vec<u8>,
+    pub executed_version: String,
+    /// Whether a new environment was started for it.
+    pub cold_start: bool,
+}
+
+/// The engine. Cheap to share (`Arc`).
+pub struct Engine {
+    config: EngineConfig,
+    code: CodeCache,
+    clients: RuntimeClients,
+    pools: Arc<Pools>,
+    next_id: AtomicU64,
+    boot: String,
+}
+
+impl Engine {
+    /// Prepares the data dir (code cache, runtime clients, staging dir).
+    pub fn new(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
+        let code = CodeCache::new(config.data_dir.join("code"))?;
+        let clients = RuntimeClients::install(&config.data_dir.join("runtime"))?;
+        let staging = &config.rootfs.staging_dir;
+        std::fs::create_dir_all(staging).map_err(|source| EngineError::Unpack { path: staging.clone(), source })?;
+        let boot = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let engine = Arc::new(Self {
+            config,
+            code,
+            clients,
+            pools: Arc::new(Pools::default()),
+            next_id: AtomicU64::new(1),
+            boot,
+        });
+        pool::spawn_reaper(Arc::downgrade(&engine.pools), engine.config.keep_alive);
+        Ok(engine)
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Runs one invocation. `code_zip` is the package's file on the host.
+    pub async fn invoke(&self, request: InvokeRequest, code_zip: PathBuf) -> Result<InvokeResult, EngineError> {
+        let f = &request.function;
+        let spec = self
+            .config
+            .runtimes
+            .resolve(&f.runtime)
+            .map_err(|_| EngineError::UnknownRuntime { runtime: f.runtime.clone() })?;
+        let family = spec.family;
+        let key = PoolKey::of(f, &request.region);
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let timeout = Duration::from_secs(u64::from(f.timeout.get()));
+        let (mut env, cold_start) = match self.pools.take(&key) {
+            Some(env) => (env, false),
+            None => {
+                let blob_key = f.code.blob_key.clone();
+                let code = self.code.clone();
+                let code_dir = tokio::task::spawn_blocking(move || code.ensure(&blob_key, &code_zip))
+                    .await
+                    .expect("unpacking does not panic")?;
+                let id = format!("lbx-{}-{}", self.boot, self.next_id.fetch_add(1, Ordering::Relaxed));
+                let spec = EnvironmentSpec {
+                    id,
+                    function: f.clone(),
+                    region: request.region.clone(),
+                    family,
+                    code_dir,
+                    runtime_dir: self.clients.dir(family),
+                };
+                match ExecutionEnvironment::start(&self.config, spec).await? {
+                    Ok(env) => (env, true),
+                    Err(outcome) => {
+                        let log = init_failure_log(&request_id, &f.version, &outcome);
+                        return Ok(InvokeResult {
+                            request_id,
+                            outcome,
+                            log,
+                            executed_version: f.version.clone(),
+                            cold_start: true,
+                        });
+                    }
+                }
+            }
+        };
+        if let Err(error) = env.thaw() {
+            tracing::warn!(%error, env = %env.id, "thaw failed; retiring the environment");
+            env.retire().await;
+            return Err(error);
+        }
+        // The deadline counts from when the invocation reaches its
+        // environment (after any cold start), as on AWS.
+        let deadline = SystemTime::now() + timeout;
+        let invocation = Invocation {
+            request_id: request_id.clone(),
+            payload: request.payload.clone(),
+            deadline_epoch_ms: deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+            invoked_function_arn: request.invoked_arn.clone(),
+            trace_id: trace_id(),
+            client_context: request.client_context.clone(),
+            cognito_identity: None,
+        };
+        let (outcome, log) = env.invoke(invocation, timeout).await;
+        if outcome.keeps_environment() {
+            self.pools.put(key, env, self.config.freeze_grace, self.config.max_idle);
+        } else {
+            env.retire().await;
+        }
+        Ok(InvokeResult { request_id, outcome, log, executed_version: f.version.clone(), cold_start })
+    }
+
+    /// Retires every idle environment of a function (after an update or a delete).
+    pub async fn retire_function(&self, name: &str) {
+        for env in self.pools.remove_function(name) {
+            env.retire().await;
+        }
+    }
+
+    /// Retires every idle environment (at shutdown).
+    pub async fn shutdown(&self) {
+        for env in self.pools.drain_all() {
+            env.retire().await;
+        }
+    }
+
+    /// Idle environments, and how many of them are frozen.
+    pub fn idle_counts(&self) -> (usize, usize) {
+        self.pools.counts()
+    }
+}
+
+/// AWS X-Ray's trace header format: `Root=1-<8 hex time>-<24 hex>;Parent=<16 hex>;Sampled=0`.
+fn trace_id() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let r = uuid::Uuid::new_v4().simple().to_string();
+    format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", &r[..24], &r[16..32])
+}
+
+/// The log of an invocation whose environment never finished INIT.
+fn init_failure_log(request_id: &str, version: &str, outcome: &Outcome) -> Vec<u8> {
+    let mut log = format!("START RequestId: {request_id} Version: {version}\n");
+    if let Some(kind) = outcome.error_type() {
+        log.push_str(&format!("INIT_REPORT Status: error\tError Type: {kind}\n"));
+    }
+    log.push_str(&format!("END RequestId: {request_id}\n"));
+    log.into_bytes()
+}
