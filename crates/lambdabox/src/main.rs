@@ -1,6 +1,7 @@
 //! The `lambdabox` binary: command line, configuration, wiring and graceful
 //! shutdown.
 
+mod logs;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,8 @@ struct Cli {
 enum Command {
     /// Start the server: the Lambda API on one listener, state under the data dir.
     Serve(serve::ServeArgs),
+    /// Print a function's logs (START, output, END and REPORT lines).
+    Logs(logs::LogsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -27,8 +30,10 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Serve(args) => {
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve::run(args))
+        }
+        Command::Logs(args) => logs::run(args),
     }
 }
