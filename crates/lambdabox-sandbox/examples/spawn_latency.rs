@@ -1,6 +1,8 @@
 //! Measures how long a sandbox takes from `create` to the exit of
 //! `/bin/true`, and how long its clean-up takes, as root on the real
-//! kernel. `cargo run --release -p lambdabox-sandbox --example spawn_latency [runs]`
+//! kernel, interleaved with util-linux's
+//! `unshare -U -r -m -p -f -n -i -u /bin/true` as a baseline measured under
+//! the same load. `cargo run --release -p lambdabox-sandbox --example spawn_latency [runs]`
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
@@ -44,7 +46,16 @@ fn main() {
     let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let cgroups = CgroupConfig::detect("/sys/fs/cgroup", "lambdabox-latency").expect("detect cgroups");
     let (mut create, mut start_to_exit, mut total, mut cleanup) = (vec![], vec![], vec![], vec![]);
+    let mut baseline = vec![];
     for run in 0..runs {
+        let t = Instant::now();
+        let status = std::process::Command::new("unshare")
+            .args(["-U", "-r", "-m", "-p", "-f", "-n", "-i", "-u", "/bin/true"])
+            .status()
+            .expect("run unshare");
+        assert!(status.success());
+        baseline.push(t.elapsed());
+
         let spec = spec(run);
         let t0 = Instant::now();
         let mut sandbox = Sandbox::create(spec, &cgroups).expect("create");
@@ -64,4 +75,5 @@ fn main() {
     summary("start -> exit", &mut start_to_exit);
     summary("create + start -> exit", &mut total);
     summary("kill (cgroup removal)", &mut cleanup);
+    summary("baseline: unshare ... true", &mut baseline);
 }

@@ -10,7 +10,7 @@ use std::fs;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
@@ -41,6 +41,7 @@ pub enum ExitStatus {
 pub struct Sandbox {
     id: String,
     program: String,
+    cwd: PathBuf,
     pid: Pid,
     /// Readable once the first process has exited; also used to signal it
     /// without any risk of hitting a recycled pid.
@@ -78,6 +79,7 @@ impl Sandbox {
         let mut sandbox = Sandbox {
             id,
             program: spec.argv[0].clone(),
+            cwd: spec.cwd.clone(),
             pid,
             pidfd,
             netns: None,
@@ -103,7 +105,7 @@ impl Sandbox {
         match process::receive(channel).map_err(|e| self.channel_error(e))? {
             Some(Report::Ready) => {}
             Some(Report::Failed { stage, index, errno }) => {
-                let step = child_step(stage, index, rootfs, spec);
+                let step = child_step(stage, index, Some(rootfs), &spec.cwd);
                 return Err(SandboxError::ChildSetup { id: self.id.clone(), step, source: errno });
             }
             None => return Err(SandboxError::ChildVanished { id: self.id.clone() }),
@@ -138,7 +140,7 @@ impl Sandbox {
             }
             Some(Report::Failed { stage, index, errno }) => Err(SandboxError::ChildSetup {
                 id: self.id.clone(),
-                step: child_step_without_plan(stage, index),
+                step: child_step(stage, index, None, &self.cwd),
                 source: errno,
             }),
             Some(Report::Ready) => Err(self.channel_error(Errno::EBADMSG)),
@@ -322,29 +324,44 @@ fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
-fn child_step(stage: Stage, index: usize, rootfs: &RootfsPlan, spec: &SandboxSpec) -> ChildStep {
-    match stage {
-        Stage::Rootfs => ChildStep::Rootfs {
-            action: rootfs.steps.get(index).map_or_else(|| format!("step {index}"), |s| s.describe()),
-        },
-        Stage::Chdir => ChildStep::Chdir { path: spec.cwd.clone() },
-        other => child_step_without_plan(other, index),
-    }
-}
-
-fn child_step_without_plan(stage: Stage, index: usize) -> ChildStep {
+/// The public name of a step the child reported, described with the
+/// rootfs plan where it is still at hand.
+fn child_step(stage: Stage, index: usize, rootfs: Option<&RootfsPlan>, cwd: &Path) -> ChildStep {
     match stage {
         Stage::CloseFds => ChildStep::CloseFds,
         Stage::Sync => ChildStep::Sync,
         Stage::Credentials => ChildStep::Credentials,
         Stage::CgroupNamespace => ChildStep::CgroupNamespace,
-        Stage::Rootfs => ChildStep::Rootfs { action: format!("step {index}") },
+        Stage::Rootfs => ChildStep::Rootfs {
+            action: rootfs
+                .and_then(|plan| plan.steps.get(index))
+                .map_or_else(|| format!("step {index}"), |step| step.describe()),
+        },
         Stage::Hostname => ChildStep::Hostname,
         Stage::Loopback => ChildStep::Loopback,
         Stage::Stdio => ChildStep::Stdio,
-        Stage::Chdir => ChildStep::Chdir { path: PathBuf::new() },
+        Stage::Chdir => ChildStep::Chdir { path: cwd.to_owned() },
         Stage::DropCapabilities => ChildStep::DropCapabilities,
         Stage::Seccomp => ChildStep::Seccomp,
         Stage::Exec => ChildStep::Exec,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sandbox_can_move_between_threads_and_tasks() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Sandbox>();
+    }
+
+    #[test]
+    fn child_steps_are_described_from_the_plan_when_it_is_at_hand() {
+        let cwd = Path::new("/var/task");
+        assert_eq!(child_step(Stage::Chdir, 0, None, cwd), ChildStep::Chdir { path: cwd.to_owned() });
+        assert_eq!(child_step(Stage::Rootfs, 4, None, cwd), ChildStep::Rootfs { action: "step 4".into() });
+        assert_eq!(child_step(Stage::Loopback, 0, None, cwd).to_string(), "bring the loopback interface up");
     }
 }
