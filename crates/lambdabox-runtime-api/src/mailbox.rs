@@ -2,8 +2,9 @@
 //! ready, init failed) and the single invocation in flight.
 //!
 //! One `std::sync::Mutex` guards the state and is never held across an await.
-//! A parked `GET /next` waits on a [`Notify`] that `enqueue` pings; the outcome
-//! travels back to the awaiting `invoke` through a oneshot channel. Every
+//! Parked `GET /next` polls wait on a [`Notify`] that `enqueue` pings (all of
+//! them: each re-checks under the lock); the outcome travels back to the
+//! awaiting `invoke` through a oneshot channel. Every
 //! invocation has a generation number, so a cancelled `invoke` removes only its
 //! own invocation and a late reply for it finds nothing to complete.
 
