@@ -132,3 +132,30 @@ fn many_sandboxes_can_be_created_concurrently() {
         handle.join().unwrap();
     }
 }
+
+#[test]
+fn leftovers_of_a_dead_engine_are_killed_and_removed() {
+    use lambdabox_sandbox::CgroupConfig;
+    // A parent of its own, so no other test's live sandbox counts as a leftover.
+    let mut config = common::cgroups();
+    config.parent = format!("{}-leftovers-{}", common::CGROUP_PARENT, std::process::id());
+    let (spec, out, err) = sh("leftover", "/bin/sleep 600 & exec /bin/sleep 600");
+    let mut sandbox = Sandbox::create(spec, &config).unwrap();
+    let (_out, _err) = (common::drain(out), common::drain(err));
+    sandbox.start().unwrap();
+    assert!(common::eventually(Duration::from_secs(10), || sandbox.processes().unwrap().len() == 2));
+    let pids = sandbox.processes().unwrap();
+    let dirs = sandbox.cgroup_dirs();
+
+    let cleaned = CgroupConfig::kill_leftovers(&config).unwrap();
+    assert_eq!(cleaned, vec![common::id("leftover")]);
+    // The first process was our child: it is a zombie until reaped.
+    assert!(pids.iter().all(|&p| !common::alive(p)));
+    assert!(dirs.iter().all(|d| !d.exists()));
+    assert_eq!(sandbox.wait().unwrap(), ExitStatus::Signaled(nix::sys::signal::Signal::SIGKILL));
+    sandbox.kill().unwrap();
+    assert_eq!(config.kill_leftovers().unwrap(), Vec::<String>::new());
+    for dir in &dirs {
+        let _ = std::fs::remove_dir(dir.parent().unwrap());
+    }
+}

@@ -48,23 +48,24 @@ print("loopback inside:", conn.recv(4).decode())
 
 #[test]
 fn listen_tcp_binds_inside_the_sandbox_and_not_on_the_host() {
-    // The address AWS gives runtimes; it is free inside any fresh namespace.
-    let addr: SocketAddr = "127.0.0.1:9001".parse().unwrap();
+    // Any port is free inside a fresh namespace (AWS uses 9001); this one is
+    // unlikely to be taken on the host either, so the probe below bothers no one.
+    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let script = r#"
-import socket
-s = socket.create_connection(("127.0.0.1", 9001), timeout=5)
+import os, socket
+s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])), timeout=5)
 s.sendall(b"next\n")
 print(s.makefile().readline().strip())
 "#;
-    let (spec, out, err) = python("listen", script);
+    let (mut spec, out, err) = python("listen", script);
+    spec.env.push(("PORT".into(), port.to_string()));
     let mut sandbox = Sandbox::create(spec, &common::cgroups()).unwrap();
     let listener = sandbox.listen_tcp(addr).unwrap();
     assert_eq!(listener.local_addr().unwrap(), addr);
 
-    // From the host, 127.0.0.1:9001 is some other socket, or none.
-    if let Ok(mut stream) = TcpStream::connect(addr) {
-        let _ = stream.write_all(b"from the host\n");
-    }
+    // From the host, the same address is some other socket, or none.
+    drop(TcpStream::connect(addr));
     listener.set_nonblocking(true).unwrap();
     assert!(listener.accept().is_err(), "the host reached the sandbox's listener");
     listener.set_nonblocking(false).unwrap();

@@ -55,6 +55,38 @@ impl CgroupConfig {
     }
 }
 
+impl CgroupConfig {
+    /// Kills every process in every sandbox cgroup under the parent and
+    /// removes those cgroups: the clean-up for sandboxes left running by a
+    /// previous process that died without dropping them. Returns their ids.
+    pub fn kill_leftovers(&self) -> Result<Vec<String>, CgroupError> {
+        let parent = match self.version {
+            CgroupVersion::V1 => v1::CgroupV1::parent_dir(self),
+            CgroupVersion::V2 => v2::CgroupV2::parent_dir(self),
+        };
+        let entries = match fs::read_dir(&parent) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(CgroupError::Read { path: parent, source }),
+        };
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        ids.sort();
+        for id in &ids {
+            let cgroup = match self.version {
+                CgroupVersion::V1 => Cgroup::V1(v1::CgroupV1::open(self, id)),
+                CgroupVersion::V2 => Cgroup::V2(v2::CgroupV2::open(self, id)),
+            };
+            cgroup.kill_everything()?;
+            cgroup.remove()?;
+        }
+        Ok(ids)
+    }
+}
+
 /// A failed cgroup operation, with the file or directory it was about.
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
@@ -123,6 +155,29 @@ impl Cgroup {
         match self {
             Self::V1(_) => Ok(false),
             Self::V2(cg) => cg.kill_all(),
+        }
+    }
+
+    /// Kills every task of a cgroup whose processes are not our children
+    /// and waits until it is empty: `cgroup.kill`, or freeze, SIGKILL each
+    /// process, thaw (so none can fork in between).
+    fn kill_everything(&self) -> Result<(), CgroupError> {
+        if !self.kill_all()? {
+            self.freeze()?;
+            for pid in self.procs()? {
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            }
+            self.thaw()?;
+        }
+        let procs_file = match self {
+            Self::V1(cg) => cg.procs_file(),
+            Self::V2(cg) => cg.procs_file(),
+        };
+        if poll_until(SETTLE_TIMEOUT, || Ok(self.procs()?.is_empty()))? {
+            Ok(())
+        } else {
+            let source = io::Error::from_raw_os_error(libc::EBUSY);
+            Err(CgroupError::Remove { path: procs_file, source })
         }
     }
 

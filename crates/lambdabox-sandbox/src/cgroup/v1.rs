@@ -50,6 +50,16 @@ impl CgroupV1 {
         result.map(|()| Self { dirs: dirs.clone() })
     }
 
+    /// The cgroups of an existing sandbox (one found after a restart).
+    pub(crate) fn open(config: &CgroupConfig, id: &str) -> Self {
+        Self { dirs: CONTROLLERS.map(|c| config.root.join(c).join(&config.parent).join(id)) }
+    }
+
+    /// Where the sandboxes' cgroups are listed (the freezer hierarchy).
+    pub(crate) fn parent_dir(config: &CgroupConfig) -> PathBuf {
+        config.root.join(CONTROLLERS[FREEZER]).join(&config.parent)
+    }
+
     pub(crate) fn add_process(&self, pid: Pid) -> Result<(), CgroupError> {
         let pid = pid.to_string();
         for dir in &self.dirs {

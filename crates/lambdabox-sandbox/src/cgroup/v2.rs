@@ -42,6 +42,15 @@ impl CgroupV2 {
         Ok(Self { dir })
     }
 
+    /// The cgroup of an existing sandbox (one found after a restart).
+    pub(crate) fn open(config: &CgroupConfig, id: &str) -> Self {
+        Self { dir: Self::parent_dir(config).join(id) }
+    }
+
+    pub(crate) fn parent_dir(config: &CgroupConfig) -> PathBuf {
+        config.root.join(&config.parent)
+    }
+
     pub(crate) fn add_process(&self, pid: Pid) -> Result<(), CgroupError> {
         write(&self.dir.join("cgroup.procs"), &pid.to_string())
     }
