@@ -168,7 +168,8 @@ pub(crate) fn spawn(plan: &ChildPlan<'_>, flags: CloneFlags) -> Result<Pid, Errn
     // address space and only makes system calls on data prepared in
     // `plan` before it execs or exits; it never returns into our frames.
     let result = unsafe { nix::sched::clone(Box::new(|| child_main(plan)), &mut stack, flags, Some(libc::SIGCHLD)) };
-    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None)?;
+    // Restoring a mask we just read cannot fail; never lose the child over it.
+    let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
 }
 
