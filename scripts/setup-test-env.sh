@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Creates (or refreshes) the Python virtualenv at .venv that the tests use:
+# boto3 and the AWS CLI v1 as real control-plane clients, pytest for the
+# end-to-end suite, awslambdaric for the Runtime API tests.
+#
+# Idempotent and fast when nothing changed: a stamp file inside .venv records
+# the requirements it was built from; a matching stamp and importable packages
+# mean there is nothing to do.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+STAMP="$VENV/.lambdabox-requirements.stamp"
+
+# Pinned to a compatible-release range: patch updates are fine, a new minor
+# (which for boto3 means a new botocore) is taken deliberately by editing this.
+REQUIREMENTS=(
+  "boto3~=1.44.0"
+  "awscli~=1.46.0"
+  "pytest~=9.2"
+  "awslambdaric~=4.2"
+)
+
+log() { printf 'setup-test-env: %s\n' "$*" >&2; }
+
+venv_works() {
+  [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1
+}
+
+install_debian_venv() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "python3 -m venv failed and apt-get is not available to install python3-venv"
+    return 1
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  log "installing Debian's python3-venv"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null
+}
+
+create_venv() {
+  rm -rf "$VENV"
+  local err
+  err="$(mktemp)"
+  if python3 -m venv "$VENV" 2>"$err"; then rm -f "$err"; return 0; fi
+  log "python3 -m venv failed: $(tail -n 3 "$err")"
+  rm -rf "$VENV"
+  if [ -x /usr/bin/python3 ] && /usr/bin/python3 -m venv "$VENV" 2>"$err"; then rm -f "$err"; return 0; fi
+  rm -rf "$VENV"
+  # Debian splits ensurepip out of the interpreter package.
+  install_debian_venv
+  rm -f "$err"
+  if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 -m venv "$VENV"
+  else
+    python3 -m venv "$VENV"
+  fi
+}
+
+stamp_value() {
+  {
+    printf '%s\n' "${REQUIREMENTS[@]}"
+    "$VENV/bin/python" -c 'import sys; print(sys.version)'
+  } | sha256sum | cut -d' ' -f1
+}
+
+packages_importable() {
+  "$VENV/bin/python" -c 'import boto3, botocore, pytest, awslambdaric' >/dev/null 2>&1 &&
+    [ -x "$VENV/bin/aws" ] && [ -x "$VENV/bin/pytest" ]
+}
+
+if ! venv_works; then
+  log "creating virtualenv at $VENV"
+  create_venv
+fi
+
+want="$(stamp_value)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && packages_importable; then
+  exit 0
+fi
+
+log "installing ${REQUIREMENTS[*]}"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+"$VENV/bin/python" -m pip install -q --no-input "${REQUIREMENTS[@]}"
+packages_importable || { log "packages still not importable after install"; exit 1; }
+printf '%s\n' "$want" >"$STAMP"
+log "ready: $("$VENV/bin/python" -m pip freeze 2>/dev/null | grep -iE '^(boto3|awscli|pytest|awslambdaric)==' | tr '\n' ' ')"
