@@ -43,8 +43,18 @@ pub enum ControlError {
     TooManyLayers,
     #[error("$LATEST version cannot be deleted without deleting the function.")]
     DeleteLatestQualifier,
-    #[error("Publishing versions is not available on this server yet; call without Publish")]
-    PublishUnavailable,
+    #[error(
+        "CodeSHA256 ({given}) is different from current CodeSHA256 in $LATEST ({current}). Please try again with the current CodeSHA256."
+    )]
+    CodeSha256Mismatch { given: String, current: String },
+    #[error("Unable to delete version because the following aliases reference it: {aliases:?}")]
+    VersionInUse { aliases: Vec<String> },
+    #[error("Alias not found: {arn}")]
+    AliasNotFound { arn: String },
+    #[error("Alias already exists: {arn}")]
+    AliasAlreadyExists { arn: String },
+    #[error("{0}")]
+    InvalidRouting(&'static str),
     #[error("Code storage limit exceeded.")]
     CodeStorageExceeded,
     #[error("{0}")]

@@ -5,11 +5,15 @@
 //! hold whatever the front end. Results are model values; the edge renders
 //! them in AWS's wire shapes.
 
+mod aliases;
 mod error;
 mod input;
 mod plane;
 mod tags;
+mod versions;
 
+pub use aliases::{AliasInput, AliasPage, AliasView};
 pub use error::ControlError;
 pub use input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
 pub use plane::{AccountSettings, ControlPlane, ControlPlaneConfig, FunctionPage, FunctionView};
+pub use versions::VersionPage;

@@ -69,16 +69,16 @@ pub struct AccountSettings {
 
 /// The Lambda control plane over a metadata store and a blob store.
 pub struct ControlPlane {
-    store: Arc<dyn FunctionStore>,
+    pub(crate) store: Arc<dyn FunctionStore>,
     blobs: BlobStore,
-    config: ControlPlaneConfig,
+    pub(crate) config: ControlPlaneConfig,
     /// Serialises blob writes against blob deletions, so a package being
     /// stored is never collected as unreferenced in between.
-    code_lock: Mutex<()>,
+    pub(crate) code_lock: Mutex<()>,
 }
 
 /// Runs a store call off the async workers (SQLite commits fsync).
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     store: &Arc<dyn FunctionStore>,
     f: impl FnOnce(&dyn FunctionStore) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -86,11 +86,11 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(store.as_ref())).await.expect("store calls do not panic")
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string()
 }
 
-fn new_revision() -> String {
+pub(crate) fn new_revision() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
@@ -114,7 +114,7 @@ impl ControlPlane {
         Ok(self.blobs.collect_garbage(&referenced).await?)
     }
 
-    fn view(&self, region: &Region, record: FunctionRecord) -> FunctionView {
+    pub(crate) fn view(&self, region: &Region, record: FunctionRecord) -> FunctionView {
         FunctionView {
             arn: function_arn(region, &self.config.account, record.latest.name.as_str()),
             config: record.latest,
@@ -122,7 +122,7 @@ impl ControlPlane {
         }
     }
 
-    fn not_found(&self, region: &Region, name: &FunctionName, qualifier: Option<&str>) -> ControlError {
+    pub(crate) fn not_found(&self, region: &Region, name: &FunctionName, qualifier: Option<&str>) -> ControlError {
         let mut arn = function_arn(region, &self.config.account, name.as_str());
         if let Some(q) = qualifier {
             arn = format!("{arn}:{q}");
@@ -132,7 +132,7 @@ impl ControlPlane {
 
     /// Parses a function identifier and loads its record; `$LATEST` is the
     /// only version until versions are published.
-    async fn load(
+    pub(crate) async fn load(
         &self,
         region: &Region,
         identifier: &str,
@@ -189,7 +189,7 @@ impl ControlPlane {
     }
 
     /// Deletes a blob if no version names it any more. Hold `code_lock`.
-    async fn release_blob(&self, key: &str) -> Result<(), ControlError> {
+    pub(crate) async fn release_blob(&self, key: &str) -> Result<(), ControlError> {
         let referenced = blocking(&self.store, |s| s.referenced_blobs()).await?;
         if !referenced.contains(key) {
             self.blobs.delete(key).await?;
@@ -259,9 +259,6 @@ impl ControlPlane {
             revision_id: new_revision(),
         };
         validate_tags(&req.tags)?;
-        if req.publish {
-            return Err(ControlError::PublishUnavailable);
-        }
         let zip = match &req.code {
             Some(CodeSource::Zip(z)) => z.clone(),
             _ => Bytes::new(),
@@ -273,6 +270,10 @@ impl ControlPlane {
         self.put_blob(&record.latest.code, zip).await?;
         let stored = record.clone();
         match blocking(&self.store, move |s| s.create(&stored)).await {
+            Ok(()) if req.publish => {
+                drop(_guard);
+                self.publish_version(region, record.latest.name.as_str(), None, None, None).await
+            }
             Ok(()) => Ok(self.view(region, record)),
             Err(StoreError::AlreadyExists { name }) => {
                 self.release_blob(&record.latest.code.blob_key).await?;
@@ -291,8 +292,7 @@ impl ControlPlane {
         identifier: &str,
         qualifier: Option<&str>,
     ) -> Result<FunctionView, ControlError> {
-        let record = self.load(region, identifier, qualifier).await?;
-        Ok(self.view(region, record))
+        self.resolve(region, identifier, qualifier, None).await
     }
 
     pub async fn list_functions(
@@ -328,9 +328,6 @@ impl ControlPlane {
     ) -> Result<FunctionView, ControlError> {
         let record = self.load(region, identifier, None).await?;
         check_revision(&record.latest, req.revision_id.as_deref())?;
-        if req.publish {
-            return Err(ControlError::PublishUnavailable);
-        }
         let zip = match &req.code {
             Some(CodeSource::Zip(z)) => z.clone(),
             _ => Bytes::new(),
@@ -352,6 +349,10 @@ impl ControlPlane {
         let released = if result.is_ok() { old_blob } else { config.code.blob_key.clone() };
         self.release_blob(&released).await?;
         result?;
+        drop(_guard);
+        if req.publish {
+            return self.publish_version(region, config.name.as_str(), None, None, None).await;
+        }
         Ok(self.view(region, FunctionRecord { latest: config, tags: record.tags }))
     }
 
@@ -436,8 +437,7 @@ impl ControlPlane {
             return Err(ControlError::DeleteLatestQualifier);
         }
         if let Some(q) = qualifier {
-            self.load(region, identifier, None).await?;
-            return Err(self.not_found(region, &function.name, Some(&q)));
+            return self.delete_version(region, &function.name, &q).await;
         }
         let _guard = self.code_lock.lock().await;
         let name = function.name.clone();
@@ -505,7 +505,7 @@ impl ControlPlane {
     }
 }
 
-fn check_revision(current: &FunctionConfig, given: Option<&str>) -> Result<(), ControlError> {
+pub(crate) fn check_revision(current: &FunctionConfig, given: Option<&str>) -> Result<(), ControlError> {
     match given {
         Some(r) if r != current.revision_id => Err(ControlError::RevisionMismatch),
         _ => Ok(()),
@@ -543,12 +543,12 @@ fn tracing_mode(given: Option<String>) -> Result<String, ControlError> {
 }
 
 /// ListFunctions markers are opaque to clients: the last name, base64.
-fn encode_marker(name: &str) -> String {
+pub(crate) fn encode_marker(name: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name)
 }
 
-fn decode_marker(marker: &str) -> Result<String, ControlError> {
+pub(crate) fn decode_marker(marker: &str) -> Result<String, ControlError> {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(marker)

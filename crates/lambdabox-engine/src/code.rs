@@ -47,6 +47,12 @@ impl CodeCache {
     }
 }
 
+/// Lower-case hex SHA-256 of bytes.
+pub(crate) fn digest_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     fs::set_permissions(path, fs::Permissions::from_mode(mode))
 }

@@ -19,6 +19,10 @@ pub enum EngineError {
     Cgroups { source: lambdabox_sandbox::CgroupError },
     #[error("sandbox {id}")]
     Sandbox { id: String, source: lambdabox_sandbox::SandboxError },
+    #[error(
+        "data dir {data_dir} is not reachable by the sandbox user: {blocking} does not let others traverse it (chmod o+x it, or choose a data dir elsewhere)"
+    )]
+    Unreachable { data_dir: PathBuf, blocking: PathBuf },
     #[error("runtime {runtime} is not served here")]
     UnknownRuntime { runtime: String },
 }

@@ -59,8 +59,11 @@ pub struct EngineConfig {
 impl EngineConfig {
     /// The defaults for a data dir, detecting the cgroup layout of the host.
     pub fn new(data_dir: PathBuf) -> Result<Self, EngineError> {
+        // One cgroup parent per data dir: a restarted server kills what its
+        // predecessor left running, and never another server's sandboxes.
+        let parent = format!("lambdabox-{}", &code::digest_hex(data_dir.as_os_str().as_encoded_bytes())[..12]);
         let cgroups =
-            CgroupConfig::detect("/sys/fs/cgroup", "lambdabox").map_err(|source| EngineError::Cgroups { source })?;
+            CgroupConfig::detect("/sys/fs/cgroup", parent).map_err(|source| EngineError::Cgroups { source })?;
         Ok(Self {
             rootfs: RootfsConfig { staging_dir: data_dir.join("staging"), ..RootfsConfig::default() },
             data_dir,
@@ -116,6 +119,12 @@ pub struct Engine {
 impl Engine {
     /// Prepares the data dir (code cache, runtime clients, staging dir).
     pub fn new(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
+        check_reachable(&config.data_dir)?;
+        match config.cgroups.kill_leftovers() {
+            Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "killed sandboxes a previous server left"),
+            Ok(_) => {}
+            Err(source) => return Err(EngineError::Cgroups { source }),
+        }
         let code = CodeCache::new(config.data_dir.join("code"))?;
         let clients = RuntimeClients::install(&config.data_dir.join("runtime"))?;
         let staging = &config.rootfs.staging_dir;
@@ -225,6 +234,27 @@ impl Engine {
     pub fn idle_counts(&self) -> (usize, usize) {
         self.pools.counts()
     }
+}
+
+/// Sandboxes open their code and runtime directories as an unprivileged
+/// user, so every directory above the data dir must let others pass.
+fn check_reachable(data_dir: &std::path::Path) -> Result<(), EngineError> {
+    use std::os::unix::fs::PermissionsExt;
+    // The data dir is the server's own: let others traverse (not list) it.
+    if let Ok(meta) = std::fs::metadata(data_dir)
+        && meta.permissions().mode() & 0o001 == 0
+    {
+        let mode = meta.permissions().mode() | 0o011;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(mode))
+            .map_err(|source| EngineError::Unpack { path: data_dir.to_owned(), source })?;
+    }
+    for dir in data_dir.ancestors().skip(1) {
+        let Ok(meta) = std::fs::metadata(dir) else { continue };
+        if meta.permissions().mode() & 0o001 == 0 {
+            return Err(EngineError::Unreachable { data_dir: data_dir.to_owned(), blocking: dir.to_owned() });
+        }
+    }
+    Ok(())
 }
 
 /// AWS X-Ray's trace header format: `Root=1-<8 hex time>-<24 hex>;Parent=<16 hex>;Sampled=0`.

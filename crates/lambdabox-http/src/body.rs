@@ -37,6 +37,21 @@ pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The `MaxItems` query parameter, which must be an integer.
+pub fn max_items(uri: &axum::http::Uri) -> Result<Option<i64>, ApiError> {
+    match query_value(uri.query(), "MaxItems") {
+        None => Ok(None),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+            lambdabox_control::ControlError::from(lambdabox_model::ValidationError::new(
+                s.as_str(),
+                "maxItems",
+                "Member must be an integer",
+            ))
+            .into()
+        }),
+    }
+}
+
 /// The first value of `key` in the query.
 pub fn query_value(query: Option<&str>, key: &str) -> Option<String> {
     query_pairs(query).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)

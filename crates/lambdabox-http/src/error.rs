@@ -53,8 +53,12 @@ impl From<ControlError> for ApiError {
             E::Validation(_)
             | E::Environment(EnvironmentError::Validation(_))
             | E::Handler(HandlerError::Validation(_)) => (StatusCode::BAD_REQUEST, "ValidationException"),
-            E::FunctionNotFound { .. } => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
-            E::FunctionAlreadyExists { .. } => (StatusCode::CONFLICT, "ResourceConflictException"),
+            E::FunctionNotFound { .. } | E::AliasNotFound { .. } => {
+                (StatusCode::NOT_FOUND, "ResourceNotFoundException")
+            }
+            E::FunctionAlreadyExists { .. } | E::AliasAlreadyExists { .. } | E::VersionInUse { .. } => {
+                (StatusCode::CONFLICT, "ResourceConflictException")
+            }
             E::RevisionMismatch => (StatusCode::PRECONDITION_FAILED, "PreconditionFailedException"),
             E::RequestTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException"),
             E::CodeStorageExceeded => (StatusCode::BAD_REQUEST, "CodeStorageExceededException"),
@@ -68,7 +72,8 @@ impl From<ControlError> for ApiError {
             | E::LayerVersionNotFound { .. }
             | E::TooManyLayers
             | E::DeleteLatestQualifier
-            | E::PublishUnavailable
+            | E::CodeSha256Mismatch { .. }
+            | E::InvalidRouting(_)
             | E::InvalidTags(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),
             E::Store(source) => {
                 tracing::error!(error = ?source, "store failure");

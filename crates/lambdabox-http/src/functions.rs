@@ -141,16 +141,7 @@ pub async fn list(
     RequestRegion(region): RequestRegion,
     uri: Uri,
 ) -> Result<Json<ListFunctionsResponse>, ApiError> {
-    let max_items = match query_value(uri.query(), "MaxItems") {
-        None => None,
-        Some(s) => Some(s.parse::<i64>().map_err(|_| {
-            ApiError::from(lambdabox_control::ControlError::from(ValidationError::new(
-                s.as_str(),
-                "maxItems",
-                "Member must be an integer",
-            )))
-        })?),
-    };
+    let max_items = crate::body::max_items(&uri)?;
     let marker = query_value(uri.query(), "Marker");
     let page = state.control.list_functions(&region, marker.as_deref(), max_items).await?;
     Ok(Json(ListFunctionsResponse {

@@ -9,6 +9,7 @@ mod functions;
 mod invoke;
 mod region;
 mod tags;
+mod versions;
 
 use std::sync::Arc;
 
@@ -49,6 +50,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/2015-03-31/functions/{name}/code", put(functions::update_code))
         .route("/2015-03-31/functions/{name}/invocations", post(invoke::invoke))
+        .route("/2015-03-31/functions/{name}/versions", post(versions::publish).get(versions::list_versions))
+        .route("/2015-03-31/functions/{name}/aliases", post(versions::create_alias).get(versions::list_aliases))
+        .route(
+            "/2015-03-31/functions/{name}/aliases/{alias}",
+            get(versions::get_alias).put(versions::update_alias).delete(versions::delete_alias),
+        )
         .route("/2017-03-31/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
         .route("/2016-08-19/account-settings", get(account::settings))
         .route("/2016-08-19/account-settings/", get(account::settings))

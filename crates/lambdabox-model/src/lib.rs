@@ -5,6 +5,7 @@
 //! validated at construction, so an invalid name or setting cannot exist past
 //! the edge that parsed it.
 
+pub mod alias;
 pub mod arn;
 pub mod config;
 pub mod environment;

@@ -284,3 +284,85 @@ pub struct GetAccountSettingsResponse {
     pub account_limit: AccountLimit,
     pub account_usage: AccountUsage,
 }
+
+/// `POST /2015-03-31/functions/{FunctionName}/versions`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublishVersionRequest {
+    pub code_sha256: Option<String>,
+    pub description: Option<String>,
+    pub revision_id: Option<String>,
+}
+
+/// `GET /2015-03-31/functions/{FunctionName}/versions`
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListVersionsByFunctionResponse {
+    pub versions: Vec<FunctionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasRoutingConfiguration {
+    #[serde(default)]
+    pub additional_version_weights: BTreeMap<String, f64>,
+}
+
+/// `POST /2015-03-31/functions/{FunctionName}/aliases`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateAliasRequest {
+    pub name: Option<String>,
+    pub function_version: Option<String>,
+    pub description: Option<String>,
+    pub routing_config: Option<AliasRoutingConfiguration>,
+}
+
+/// `PUT /2015-03-31/functions/{FunctionName}/aliases/{Name}`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateAliasRequest {
+    pub function_version: Option<String>,
+    pub description: Option<String>,
+    pub routing_config: Option<AliasRoutingConfiguration>,
+    pub revision_id: Option<String>,
+}
+
+/// An alias as every alias operation returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasConfiguration {
+    pub alias_arn: String,
+    pub name: String,
+    pub function_version: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing_config: Option<AliasRoutingConfiguration>,
+    pub revision_id: String,
+}
+
+impl AliasConfiguration {
+    pub fn from_model(arn: String, a: &lambdabox_model::alias::AliasConfig) -> Self {
+        Self {
+            alias_arn: arn,
+            name: a.name.clone(),
+            function_version: a.function_version.clone(),
+            description: a.description.clone(),
+            routing_config: (!a.additional_version_weights.is_empty()).then(|| AliasRoutingConfiguration {
+                additional_version_weights: a.additional_version_weights.clone(),
+            }),
+            revision_id: a.revision_id.clone(),
+        }
+    }
+}
+
+/// `GET /2015-03-31/functions/{FunctionName}/aliases`
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesResponse {
+    pub aliases: Vec<AliasConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}

@@ -11,12 +11,23 @@ pub enum StoreError {
     NotFound { name: String },
     #[error("revision of function {name} is {actual}, not {expected}")]
     RevisionMismatch { name: String, expected: String, actual: String },
+    #[error("version {version} of function {name} already exists")]
+    VersionConflict { name: String, version: String },
+    #[error("version {version} of function {name} is referenced by aliases {aliases:?}")]
+    VersionInUse { name: String, version: String, aliases: Vec<String> },
+    #[error("alias {alias} of function {name} already exists")]
+    AliasExists { name: String, alias: String },
+    #[error("alias {alias} of function {name} not found")]
+    AliasNotFound { name: String, alias: String },
     #[error("open database {path}")]
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("migrate database schema")]
     Migrate { source: rusqlite::Error },
     #[error("{operation} function {name}")]
     Query { operation: &'static str, name: String, source: rusqlite::Error },
+    /// `alias` is `FUNCTION:ALIAS`.
+    #[error("{operation} alias {alias}")]
+    AliasQuery { operation: &'static str, alias: String, source: rusqlite::Error },
     #[error("decode stored configuration of {name}")]
     Decode { name: String, source: serde_json::Error },
     #[error("{operation} blob {key}")]

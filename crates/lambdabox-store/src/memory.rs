@@ -3,14 +3,23 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
+use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::{FunctionConfig, FunctionName};
 
 use crate::{FunctionRecord, FunctionStore, StoreError, Usage};
 
+/// One function's published versions and aliases.
+#[derive(Default, Clone)]
+struct Extra {
+    versions: BTreeMap<u64, FunctionConfig>,
+    last_version: u64,
+    aliases: BTreeMap<String, AliasConfig>,
+}
+
 /// Function metadata in a map; nothing survives the process.
 #[derive(Default)]
 pub struct MemoryStore {
-    functions: Mutex<BTreeMap<String, FunctionRecord>>,
+    functions: Mutex<BTreeMap<String, (FunctionRecord, Extra)>>,
 }
 
 impl MemoryStore {
@@ -18,7 +27,7 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, FunctionRecord>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (FunctionRecord, Extra)>> {
         self.functions.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -30,24 +39,24 @@ impl FunctionStore for MemoryStore {
         if map.contains_key(&name) {
             return Err(StoreError::AlreadyExists { name });
         }
-        map.insert(name, record.clone());
+        map.insert(name, (record.clone(), Extra::default()));
         Ok(())
     }
 
     fn get(&self, name: &FunctionName) -> Result<Option<FunctionRecord>, StoreError> {
-        Ok(self.map().get(name.as_str()).cloned())
+        Ok(self.map().get(name.as_str()).map(|(r, _)| r.clone()))
     }
 
     fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<FunctionRecord>, StoreError> {
         let map = self.map();
         let after = after.unwrap_or("");
-        Ok(map.iter().filter(|(k, _)| k.as_str() > after).take(limit).map(|(_, v)| v.clone()).collect())
+        Ok(map.iter().filter(|(k, _)| k.as_str() > after).take(limit).map(|(_, (r, _))| r.clone()).collect())
     }
 
     fn update_latest(&self, config: &FunctionConfig, expected_revision: &str) -> Result<(), StoreError> {
         let mut map = self.map();
         let name = config.name.to_string();
-        let record = map.get_mut(&name).ok_or_else(|| StoreError::NotFound { name: name.clone() })?;
+        let (record, _) = map.get_mut(&name).ok_or_else(|| StoreError::NotFound { name: name.clone() })?;
         if record.latest.revision_id != expected_revision {
             return Err(StoreError::RevisionMismatch {
                 name,
@@ -61,22 +70,135 @@ impl FunctionStore for MemoryStore {
 
     fn set_tags(&self, name: &FunctionName, tags: &BTreeMap<String, String>) -> Result<(), StoreError> {
         let mut map = self.map();
-        let record = map.get_mut(name.as_str()).ok_or_else(|| StoreError::NotFound { name: name.to_string() })?;
+        let (record, _) = map.get_mut(name.as_str()).ok_or_else(|| StoreError::NotFound { name: name.to_string() })?;
         record.tags = tags.clone();
         Ok(())
     }
 
     fn delete(&self, name: &FunctionName) -> Result<Option<FunctionRecord>, StoreError> {
-        Ok(self.map().remove(name.as_str()))
+        Ok(self.map().remove(name.as_str()).map(|(r, _)| r))
+    }
+
+    fn list_versions(&self, name: &FunctionName) -> Result<Vec<FunctionConfig>, StoreError> {
+        let map = self.map();
+        Ok(map
+            .get(name.as_str())
+            .map(|(r, e)| std::iter::once(r.latest.clone()).chain(e.versions.values().cloned()).collect())
+            .unwrap_or_default())
+    }
+
+    fn get_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError> {
+        let map = self.map();
+        let Some((r, e)) = map.get(name.as_str()) else { return Ok(None) };
+        if version == "$LATEST" {
+            return Ok(Some(r.latest.clone()));
+        }
+        Ok(version.parse::<u64>().ok().and_then(|v| e.versions.get(&v).cloned()))
+    }
+
+    fn last_version(&self, name: &FunctionName) -> Result<u64, StoreError> {
+        let map = self.map();
+        map.get(name.as_str())
+            .map(|(_, e)| e.last_version)
+            .ok_or_else(|| StoreError::NotFound { name: name.to_string() })
+    }
+
+    fn publish_version(&self, config: &FunctionConfig, expected_latest_revision: &str) -> Result<(), StoreError> {
+        let mut map = self.map();
+        let name = config.name.to_string();
+        let (r, e) = map.get_mut(&name).ok_or_else(|| StoreError::NotFound { name: name.clone() })?;
+        if r.latest.revision_id != expected_latest_revision {
+            return Err(StoreError::RevisionMismatch {
+                name,
+                expected: expected_latest_revision.to_owned(),
+                actual: r.latest.revision_id.clone(),
+            });
+        }
+        if config.version != (e.last_version + 1).to_string() {
+            return Err(StoreError::VersionConflict { name, version: config.version.clone() });
+        }
+        e.last_version += 1;
+        e.versions.insert(e.last_version, config.clone());
+        Ok(())
+    }
+
+    fn delete_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError> {
+        let mut map = self.map();
+        let Some((_, e)) = map.get_mut(name.as_str()) else { return Ok(None) };
+        let Ok(number) = version.parse::<u64>() else { return Ok(None) };
+        if !e.versions.contains_key(&number) {
+            return Ok(None);
+        }
+        let users: Vec<String> = e
+            .aliases
+            .values()
+            .filter(|a| a.function_version == version || a.additional_version_weights.contains_key(version))
+            .map(|a| a.name.clone())
+            .collect();
+        if !users.is_empty() {
+            return Err(StoreError::VersionInUse {
+                name: name.to_string(),
+                version: version.to_owned(),
+                aliases: users,
+            });
+        }
+        Ok(e.versions.remove(&number))
+    }
+
+    fn put_alias(
+        &self,
+        name: &FunctionName,
+        alias: &AliasConfig,
+        expected_revision: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut map = self.map();
+        let (_, e) = map.get_mut(name.as_str()).ok_or_else(|| StoreError::NotFound { name: name.to_string() })?;
+        let (n, a) = (name.to_string(), alias.name.clone());
+        match (expected_revision, e.aliases.get(&alias.name)) {
+            (None, Some(_)) => return Err(StoreError::AliasExists { name: n, alias: a }),
+            (Some(_), None) => return Err(StoreError::AliasNotFound { name: n, alias: a }),
+            (Some(expected), Some(current)) if current.revision_id != expected => {
+                return Err(StoreError::RevisionMismatch {
+                    name: n,
+                    expected: expected.to_owned(),
+                    actual: current.revision_id.clone(),
+                });
+            }
+            _ => {}
+        }
+        e.aliases.insert(alias.name.clone(), alias.clone());
+        Ok(())
+    }
+
+    fn get_alias(&self, name: &FunctionName, alias: &str) -> Result<Option<AliasConfig>, StoreError> {
+        Ok(self.map().get(name.as_str()).and_then(|(_, e)| e.aliases.get(alias).cloned()))
+    }
+
+    fn list_aliases(&self, name: &FunctionName) -> Result<Vec<AliasConfig>, StoreError> {
+        Ok(self.map().get(name.as_str()).map(|(_, e)| e.aliases.values().cloned().collect()).unwrap_or_default())
+    }
+
+    fn delete_alias(&self, name: &FunctionName, alias: &str) -> Result<bool, StoreError> {
+        Ok(self.map().get_mut(name.as_str()).is_some_and(|(_, e)| e.aliases.remove(alias).is_some()))
     }
 
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
-        Ok(self.map().values().map(|r| r.latest.code.blob_key.clone()).collect())
+        let map = self.map();
+        Ok(map
+            .values()
+            .flat_map(|(r, e)| std::iter::once(&r.latest).chain(e.versions.values()))
+            .map(|c| c.code.blob_key.clone())
+            .collect())
     }
 
     fn usage(&self) -> Result<Usage, StoreError> {
         let map = self.map();
-        Ok(Usage { function_count: map.len() as u64, total_code_size: map.values().map(|r| r.latest.code.size).sum() })
+        let total_code_size = map
+            .values()
+            .flat_map(|(r, e)| std::iter::once(&r.latest).chain(e.versions.values()))
+            .map(|c| c.code.size)
+            .sum();
+        Ok(Usage { function_count: map.len() as u64, total_code_size })
     }
 }
 

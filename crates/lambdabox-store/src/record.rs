@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::{FunctionConfig, FunctionName};
 
 use crate::StoreError;
@@ -39,6 +40,37 @@ pub trait FunctionStore: Send + Sync {
 
     /// Removes a function and all its versions; the removed record, if any.
     fn delete(&self, name: &FunctionName) -> Result<Option<FunctionRecord>, StoreError>;
+
+    /// Every version, `$LATEST` first, then published ones in number order.
+    fn list_versions(&self, name: &FunctionName) -> Result<Vec<FunctionConfig>, StoreError>;
+
+    fn get_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError>;
+
+    /// The highest version number ever published (deleted ones included).
+    fn last_version(&self, name: &FunctionName) -> Result<u64, StoreError>;
+
+    /// Adds `config` (whose `version` must be [`Self::last_version`] + 1) as a
+    /// published version, if `$LATEST` is still at `expected_latest_revision`.
+    fn publish_version(&self, config: &FunctionConfig, expected_latest_revision: &str) -> Result<(), StoreError>;
+
+    /// Removes one published version; refused while an alias points at it.
+    fn delete_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError>;
+
+    /// Creates an alias (`expected_revision` None) or replaces one whose
+    /// revision is still `expected_revision`.
+    fn put_alias(
+        &self,
+        name: &FunctionName,
+        alias: &AliasConfig,
+        expected_revision: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    fn get_alias(&self, name: &FunctionName, alias: &str) -> Result<Option<AliasConfig>, StoreError>;
+
+    /// Aliases in name order.
+    fn list_aliases(&self, name: &FunctionName) -> Result<Vec<AliasConfig>, StoreError>;
+
+    fn delete_alias(&self, name: &FunctionName, alias: &str) -> Result<bool, StoreError>;
 
     /// Every blob key some version still names.
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError>;
@@ -80,6 +112,47 @@ pub(crate) mod tests {
         }
     }
 
+    fn versions_and_aliases(store: &dyn FunctionStore, name: &FunctionName) {
+        let latest = store.get(name).unwrap().unwrap().latest;
+        assert_eq!(store.last_version(name).unwrap(), 0);
+        let mut v1 = latest.clone();
+        v1.version = "1".into();
+        assert!(matches!(store.publish_version(&v1, "stale"), Err(StoreError::RevisionMismatch { .. })));
+        store.publish_version(&v1, &latest.revision_id).unwrap();
+        assert!(matches!(store.publish_version(&v1, &latest.revision_id), Err(StoreError::VersionConflict { .. })));
+        let mut v2 = latest.clone();
+        v2.version = "2".into();
+        store.publish_version(&v2, &latest.revision_id).unwrap();
+        assert_eq!(store.last_version(name).unwrap(), 2);
+        let versions: Vec<_> = store.list_versions(name).unwrap().into_iter().map(|c| c.version).collect();
+        assert_eq!(versions, ["$LATEST", "1", "2"]);
+        assert_eq!(store.get_version(name, "1").unwrap().unwrap().version, "1");
+
+        let alias = AliasConfig {
+            name: "live".into(),
+            function_version: "1".into(),
+            description: String::new(),
+            additional_version_weights: BTreeMap::new(),
+            revision_id: "a1".into(),
+        };
+        store.put_alias(name, &alias, None).unwrap();
+        assert!(matches!(store.put_alias(name, &alias, None), Err(StoreError::AliasExists { .. })));
+        let moved = AliasConfig { function_version: "2".into(), revision_id: "a2".into(), ..alias.clone() };
+        assert!(matches!(store.put_alias(name, &moved, Some("zz")), Err(StoreError::RevisionMismatch { .. })));
+        store.put_alias(name, &moved, Some("a1")).unwrap();
+        assert_eq!(store.get_alias(name, "live").unwrap().unwrap().function_version, "2");
+        assert!(matches!(store.delete_version(name, "2"), Err(StoreError::VersionInUse { .. })));
+        assert!(store.delete_version(name, "1").unwrap().is_some());
+        assert!(store.delete_version(name, "1").unwrap().is_none());
+        assert_eq!(store.last_version(name).unwrap(), 2);
+        assert_eq!(store.list_aliases(name).unwrap().len(), 1);
+        assert!(store.delete_alias(name, "live").unwrap());
+        assert!(!store.delete_alias(name, "live").unwrap());
+        let mut stray = moved.clone();
+        stray.revision_id = "x".into();
+        assert!(matches!(store.put_alias(name, &stray, Some("x")), Err(StoreError::AliasNotFound { .. })));
+    }
+
     /// The behaviour every implementation must share.
     pub(crate) fn conformance(store: &dyn FunctionStore) {
         let a = record("alpha", "r1");
@@ -113,8 +186,12 @@ pub(crate) mod tests {
         assert!(blobs.contains("blob-new") && !blobs.contains("blob-alpha"));
         assert_eq!(store.usage().unwrap(), Usage { function_count: 4, total_code_size: 40 });
 
+        versions_and_aliases(store, &a.latest.name);
+
         assert!(store.delete(&a.latest.name).unwrap().is_some());
         assert!(store.delete(&a.latest.name).unwrap().is_none());
+        assert!(store.list_aliases(&a.latest.name).unwrap().is_empty());
+        assert!(store.list_versions(&a.latest.name).unwrap().is_empty());
         assert!(store.get(&a.latest.name).unwrap().is_none());
         assert!(!store.referenced_blobs().unwrap().contains("blob-new"));
     }

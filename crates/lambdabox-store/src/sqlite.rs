@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::{FunctionConfig, FunctionName};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -13,7 +14,8 @@ use crate::{FunctionRecord, FunctionStore, StoreError, Usage};
 const LATEST: &str = "$LATEST";
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE functions (
     name        TEXT PRIMARY KEY,
     tags        TEXT NOT NULL DEFAULT '{}',
@@ -29,7 +31,18 @@ CREATE TABLE function_versions (
     PRIMARY KEY (function_name, version)
 );
 CREATE INDEX function_versions_blob ON function_versions(code_blob);
-"#];
+"#,
+    r#"
+ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE aliases (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    revision_id   TEXT NOT NULL,
+    PRIMARY KEY (function_name, name)
+);
+"#,
+];
 
 /// Function metadata in one SQLite file.
 pub struct SqliteStore {
@@ -89,6 +102,10 @@ fn decode(name: &str, config: &str, tags: &str) -> Result<FunctionRecord, StoreE
         latest: serde_json::from_str(config).map_err(decode_err)?,
         tags: serde_json::from_str(tags).map_err(decode_err)?,
     })
+}
+
+fn decode_config(name: &str, config: &str) -> Result<FunctionConfig, StoreError> {
+    serde_json::from_str(config).map_err(|source| StoreError::Decode { name: name.to_owned(), source })
 }
 
 fn query_err(operation: &'static str, name: &str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -205,6 +222,214 @@ impl FunctionStore for SqliteStore {
             .map_err(query_err("delete", name.as_str()))?;
         tx.commit().map_err(query_err("commit delete", name.as_str()))?;
         decode(name.as_str(), &config, &tags).map(Some)
+    }
+
+    fn list_versions(&self, name: &FunctionName) -> Result<Vec<FunctionConfig>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT config FROM function_versions WHERE function_name = ?1 \
+                 ORDER BY version = '$LATEST' DESC, CAST(version AS INTEGER)",
+            )
+            .map_err(query_err("list versions of", name.as_str()))?;
+        let rows = stmt
+            .query_map([name.as_str()], |r| r.get::<_, String>(0))
+            .map_err(query_err("list versions of", name.as_str()))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let config = row.map_err(query_err("list versions of", name.as_str()))?;
+            out.push(decode_config(name.as_str(), &config)?);
+        }
+        Ok(out)
+    }
+
+    fn get_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError> {
+        let conn = self.lock();
+        let config: Option<String> = conn
+            .query_row(
+                "SELECT config FROM function_versions WHERE function_name = ?1 AND version = ?2",
+                params![name.as_str(), version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(query_err("get version of", name.as_str()))?;
+        config.map(|c| decode_config(name.as_str(), &c)).transpose()
+    }
+
+    fn last_version(&self, name: &FunctionName) -> Result<u64, StoreError> {
+        let conn = self.lock();
+        let last: Option<i64> = conn
+            .query_row("SELECT last_version FROM functions WHERE name = ?1", [name.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(query_err("read last version of", name.as_str()))?;
+        last.map(|v| v as u64).ok_or_else(|| StoreError::NotFound { name: name.to_string() })
+    }
+
+    fn publish_version(&self, config: &FunctionConfig, expected_latest_revision: &str) -> Result<(), StoreError> {
+        let name = config.name.as_str();
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(query_err("begin publish", name))?;
+        let row: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT v.revision_id, f.last_version FROM functions f JOIN function_versions v \
+                 ON v.function_name = f.name AND v.version = '$LATEST' WHERE f.name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(query_err("read for publish", name))?;
+        let Some((revision, last)) = row else { return Err(StoreError::NotFound { name: name.to_owned() }) };
+        if revision != expected_latest_revision {
+            return Err(StoreError::RevisionMismatch {
+                name: name.to_owned(),
+                expected: expected_latest_revision.to_owned(),
+                actual: revision,
+            });
+        }
+        if config.version != (last + 1).to_string() {
+            return Err(StoreError::VersionConflict { name: name.to_owned(), version: config.version.clone() });
+        }
+        tx.execute(
+            "INSERT INTO function_versions (function_name, version, config, code_blob, code_size, revision_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![name, config.version, encode(config), config.code.blob_key, config.code.size as i64, config.revision_id],
+        )
+        .map_err(query_err("publish", name))?;
+        tx.execute("UPDATE functions SET last_version = ?2 WHERE name = ?1", params![name, last + 1])
+            .map_err(query_err("count versions of", name))?;
+        tx.commit().map_err(query_err("commit publish", name))
+    }
+
+    fn delete_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError> {
+        let n = name.as_str();
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(query_err("begin delete version", n))?;
+        let config: Option<String> = tx
+            .query_row(
+                "SELECT config FROM function_versions WHERE function_name = ?1 AND version = ?2",
+                params![n, version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(query_err("read version of", n))?;
+        let Some(config) = config else { return Ok(None) };
+        let aliases: Vec<AliasConfig> = {
+            let mut stmt = tx
+                .prepare_cached("SELECT config FROM aliases WHERE function_name = ?1")
+                .map_err(query_err("list aliases of", n))?;
+            let rows = stmt.query_map([n], |r| r.get::<_, String>(0)).map_err(query_err("list aliases of", n))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let text = row.map_err(query_err("list aliases of", n))?;
+                out.push(
+                    serde_json::from_str(&text).map_err(|source| StoreError::Decode { name: n.to_owned(), source })?,
+                );
+            }
+            out
+        };
+        let users: Vec<String> = aliases
+            .into_iter()
+            .filter(|a| a.function_version == version || a.additional_version_weights.contains_key(version))
+            .map(|a| a.name)
+            .collect();
+        if !users.is_empty() {
+            return Err(StoreError::VersionInUse { name: n.to_owned(), version: version.to_owned(), aliases: users });
+        }
+        tx.execute("DELETE FROM function_versions WHERE function_name = ?1 AND version = ?2", params![n, version])
+            .map_err(query_err("delete version of", n))?;
+        tx.commit().map_err(query_err("commit delete version of", n))?;
+        decode_config(n, &config).map(Some)
+    }
+
+    fn put_alias(
+        &self,
+        name: &FunctionName,
+        alias: &AliasConfig,
+        expected_revision: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let n = name.as_str();
+        let alias_err = |operation| {
+            let alias = format!("{n}:{}", alias.name);
+            move |source| StoreError::AliasQuery { operation, alias, source }
+        };
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(alias_err("begin put"))?;
+        let current: Option<String> = tx
+            .query_row(
+                "SELECT revision_id FROM aliases WHERE function_name = ?1 AND name = ?2",
+                params![n, alias.name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(alias_err("read"))?;
+        let text = serde_json::to_string(alias).expect("aliases always serialise");
+        match (expected_revision, current) {
+            (None, Some(_)) => return Err(StoreError::AliasExists { name: n.to_owned(), alias: alias.name.clone() }),
+            (None, None) => {
+                tx.execute(
+                    "INSERT INTO aliases (function_name, name, config, revision_id) VALUES (?1, ?2, ?3, ?4)",
+                    params![n, alias.name, text, alias.revision_id],
+                )
+                .map_err(alias_err("create"))?;
+            }
+            (Some(_), None) => {
+                return Err(StoreError::AliasNotFound { name: n.to_owned(), alias: alias.name.clone() });
+            }
+            (Some(expected), Some(actual)) if expected != actual => {
+                return Err(StoreError::RevisionMismatch { name: n.to_owned(), expected: expected.to_owned(), actual });
+            }
+            (Some(_), Some(_)) => {
+                tx.execute(
+                    "UPDATE aliases SET config = ?3, revision_id = ?4 WHERE function_name = ?1 AND name = ?2",
+                    params![n, alias.name, text, alias.revision_id],
+                )
+                .map_err(alias_err("update"))?;
+            }
+        }
+        tx.commit().map_err(alias_err("commit"))
+    }
+
+    fn get_alias(&self, name: &FunctionName, alias: &str) -> Result<Option<AliasConfig>, StoreError> {
+        let conn = self.lock();
+        let text: Option<String> = conn
+            .query_row(
+                "SELECT config FROM aliases WHERE function_name = ?1 AND name = ?2",
+                params![name.as_str(), alias],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|source| StoreError::AliasQuery { operation: "get", alias: format!("{name}:{alias}"), source })?;
+        text.map(|t| serde_json::from_str(&t).map_err(|source| StoreError::Decode { name: name.to_string(), source }))
+            .transpose()
+    }
+
+    fn list_aliases(&self, name: &FunctionName) -> Result<Vec<AliasConfig>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT config FROM aliases WHERE function_name = ?1 ORDER BY name")
+            .map_err(query_err("list aliases of", name.as_str()))?;
+        let rows = stmt
+            .query_map([name.as_str()], |r| r.get::<_, String>(0))
+            .map_err(query_err("list aliases of", name.as_str()))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let text = row.map_err(query_err("list aliases of", name.as_str()))?;
+            out.push(
+                serde_json::from_str(&text).map_err(|source| StoreError::Decode { name: name.to_string(), source })?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn delete_alias(&self, name: &FunctionName, alias: &str) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        let n = conn
+            .execute("DELETE FROM aliases WHERE function_name = ?1 AND name = ?2", params![name.as_str(), alias])
+            .map_err(|source| StoreError::AliasQuery {
+                operation: "delete",
+                alias: format!("{name}:{alias}"),
+                source,
+            })?;
+        Ok(n > 0)
     }
 
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {

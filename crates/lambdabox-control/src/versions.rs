@@ -1,0 +1,247 @@
+//! Versions: PublishVersion, ListVersionsByFunction, deleting one version,
+//! and resolving a qualifier (`$LATEST`, a version number or an alias) to
+//! the configuration it names.
+
+use lambdabox_model::arn::qualified_function_arn;
+use lambdabox_model::limits::{LIST_DEFAULT_PAGE, LIST_MAX_ITEMS};
+use lambdabox_model::{FunctionConfig, FunctionName, FunctionRef, Region, ValidationError};
+use lambdabox_store::{FunctionRecord, StoreError};
+
+use crate::plane::{blocking, check_revision, decode_marker, encode_marker, new_revision, now};
+use crate::{ControlError, ControlPlane, FunctionView};
+
+/// One page of ListVersionsByFunction.
+#[derive(Debug, Clone)]
+pub struct VersionPage {
+    pub versions: Vec<FunctionView>,
+    pub next_marker: Option<String>,
+}
+
+/// Whether two configurations differ in anything a version captures.
+fn same_content(a: &FunctionConfig, b: &FunctionConfig) -> bool {
+    let strip = |c: &FunctionConfig| FunctionConfig {
+        version: String::new(),
+        revision_id: String::new(),
+        last_modified: String::new(),
+        description: String::new(),
+        ..c.clone()
+    };
+    strip(a) == strip(b)
+}
+
+impl ControlPlane {
+    fn qualified_view(
+        &self,
+        region: &Region,
+        record: &FunctionRecord,
+        config: FunctionConfig,
+        q: &str,
+    ) -> FunctionView {
+        FunctionView {
+            arn: qualified_function_arn(region, &self.config.account, config.name.as_str(), q),
+            config,
+            tags: record.tags.clone(),
+        }
+    }
+
+    /// The configuration a qualified identifier names. For an alias with
+    /// weighted routing, `sample` (uniform in [0, 1)) picks the version; without
+    /// it the alias's primary version is returned.
+    pub async fn resolve(
+        &self,
+        region: &Region,
+        identifier: &str,
+        qualifier: Option<&str>,
+        sample: Option<f64>,
+    ) -> Result<FunctionView, ControlError> {
+        let function = FunctionRef::parse(identifier, "functionName")?;
+        let qualifier = match (function.qualifier.as_ref().map(|q| q.as_str()), qualifier) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ValidationError::new(
+                    b,
+                    "qualifier",
+                    "The derived qualifier from the function name does not match the specified qualifier.",
+                )
+                .into());
+            }
+            (a, b) => a.or(b).map(str::to_owned),
+        };
+        let name = function.name.clone();
+        let Some(record) = blocking(&self.store, move |s| s.get(&name)).await? else {
+            return Err(self.not_found(region, &function.name, qualifier.as_deref()));
+        };
+        let Some(q) = qualifier else { return Ok(self.view(region, record)) };
+        if q == "$LATEST" {
+            let latest = record.latest.clone();
+            return Ok(self.qualified_view(region, &record, latest, &q));
+        }
+        let version = if q.bytes().all(|b| b.is_ascii_digit()) {
+            q.clone()
+        } else {
+            let (name, alias_name) = (function.name.clone(), q.clone());
+            let alias = blocking(&self.store, move |s| s.get_alias(&name, &alias_name)).await?;
+            let Some(alias) = alias else { return Err(self.not_found(region, &function.name, Some(&q))) };
+            match sample {
+                Some(x) => alias.pick_version(x).to_owned(),
+                None => alias.function_version.clone(),
+            }
+        };
+        let config = self.version_config(&record, &version).await?;
+        let Some(config) = config else { return Err(self.not_found(region, &function.name, Some(&q))) };
+        Ok(self.qualified_view(region, &record, config, &q))
+    }
+
+    async fn version_config(
+        &self,
+        record: &FunctionRecord,
+        version: &str,
+    ) -> Result<Option<FunctionConfig>, ControlError> {
+        if version == "$LATEST" {
+            return Ok(Some(record.latest.clone()));
+        }
+        let (name, version) = (record.latest.name.clone(), version.to_owned());
+        Ok(blocking(&self.store, move |s| s.get_version(&name, &version)).await?)
+    }
+
+    /// PublishVersion: snapshots `$LATEST`, or returns the newest version
+    /// when nothing changed since it was published.
+    pub async fn publish_version(
+        &self,
+        region: &Region,
+        identifier: &str,
+        code_sha256: Option<&str>,
+        description: Option<&str>,
+        revision_id: Option<&str>,
+    ) -> Result<FunctionView, ControlError> {
+        let record = self.load(region, identifier, None).await?;
+        check_revision(&record.latest, revision_id)?;
+        if let Some(given) = code_sha256.filter(|g| *g != record.latest.code.sha256) {
+            return Err(ControlError::CodeSha256Mismatch {
+                given: given.to_owned(),
+                current: record.latest.code.sha256.clone(),
+            });
+        }
+        let name = record.latest.name.clone();
+        let versions = blocking(&self.store, move |s| s.list_versions(&name)).await?;
+        if let Some(newest) = versions.last().filter(|v| v.version != "$LATEST")
+            && same_content(newest, &record.latest)
+        {
+            let newest = newest.clone();
+            let version = newest.version.clone();
+            return Ok(self.qualified_view(region, &record, newest, &version));
+        }
+        let name = record.latest.name.clone();
+        let last = blocking(&self.store, move |s| s.last_version(&name)).await?;
+        let mut config = record.latest.clone();
+        config.version = (last + 1).to_string();
+        config.revision_id = new_revision();
+        config.last_modified = now();
+        if let Some(d) = description {
+            config.description = lambdabox_model::config::parse_description(d)?;
+        }
+        let (stored, expected) = (config.clone(), record.latest.revision_id.clone());
+        match blocking(&self.store, move |s| s.publish_version(&stored, &expected)).await {
+            Ok(()) => {}
+            Err(StoreError::RevisionMismatch { .. } | StoreError::VersionConflict { .. }) => {
+                return Err(ControlError::RevisionMismatch);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let version = config.version.clone();
+        Ok(self.qualified_view(region, &record, config, &version))
+    }
+
+    /// ListVersionsByFunction: `$LATEST` first, then the published versions.
+    pub async fn list_versions(
+        &self,
+        region: &Region,
+        identifier: &str,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<VersionPage, ControlError> {
+        let limit = match max_items {
+            None => LIST_DEFAULT_PAGE,
+            Some(n) if n < 1 => return Err(ValidationError::min_value(n, "maxItems", 1).into()),
+            Some(n) if n > LIST_MAX_ITEMS => {
+                return Err(ValidationError::max_value(n, "maxItems", LIST_MAX_ITEMS).into());
+            }
+            Some(n) => n as usize,
+        };
+        let record = self.load(region, identifier, None).await?;
+        let name = record.latest.name.clone();
+        let versions = blocking(&self.store, move |s| s.list_versions(&name)).await?;
+        let start = match marker.map(decode_marker).transpose()? {
+            Some(after) => versions.iter().position(|v| v.version == after).map_or(versions.len(), |i| i + 1),
+            None => 0,
+        };
+        let page: Vec<FunctionConfig> = versions.iter().skip(start).take(limit).cloned().collect();
+        let next_marker = (start + page.len() < versions.len()).then(|| encode_marker(&page[page.len() - 1].version));
+        let views = page
+            .into_iter()
+            .map(|c| {
+                let q = c.version.clone();
+                self.qualified_view(region, &record, c, &q)
+            })
+            .collect();
+        Ok(VersionPage { versions: views, next_marker })
+    }
+
+    /// DeleteFunction with a version qualifier.
+    pub(crate) async fn delete_version(
+        &self,
+        region: &Region,
+        name: &FunctionName,
+        version: &str,
+    ) -> Result<(), ControlError> {
+        if !version.bytes().all(|b| b.is_ascii_digit()) {
+            // An alias is not a version: AWS answers as for a missing version.
+            return Err(self.not_found(region, name, Some(version)));
+        }
+        let _guard = self.code_lock.lock().await;
+        let (n, v) = (name.clone(), version.to_owned());
+        match blocking(&self.store, move |s| s.delete_version(&n, &v)).await {
+            Ok(Some(config)) => self.release_blob(&config.code.blob_key).await,
+            Ok(None) => Err(self.not_found(region, name, Some(version))),
+            Err(StoreError::VersionInUse { aliases, .. }) => Err(ControlError::VersionInUse { aliases }),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambdabox_model::config::CodeInfo;
+
+    #[test]
+    fn content_ignores_bookkeeping() {
+        let base = lambdabox_model::FunctionConfig {
+            name: FunctionName::parse("f").unwrap(),
+            version: "$LATEST".into(),
+            runtime: "python3.11".into(),
+            handler: "a.b".into(),
+            role: "r".into(),
+            description: "x".into(),
+            timeout: Default::default(),
+            memory_size: Default::default(),
+            ephemeral_storage: Default::default(),
+            environment: None,
+            layers: vec![],
+            vpc: None,
+            architectures: vec![],
+            dead_letter_target_arn: None,
+            kms_key_arn: None,
+            tracing_mode: "PassThrough".into(),
+            code: CodeInfo { sha256: "s".into(), size: 1, unzipped_size: 1, blob_key: "k".into() },
+            last_modified: "t1".into(),
+            revision_id: "r1".into(),
+        };
+        let mut other = base.clone();
+        other.version = "3".into();
+        other.revision_id = "r9".into();
+        other.last_modified = "t9".into();
+        assert!(same_content(&base, &other));
+        other.handler = "a.c".into();
+        assert!(!same_content(&base, &other));
+    }
+}
