@@ -16,6 +16,16 @@ import pytest
 from support import REGION, Server
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_can_reach_data_dirs(tmp_path_factory):
+    """Execution environments open their code as an unprivileged user, so
+    every directory above a data dir must let others traverse it (not list
+    it): pytest makes its temporary directories 0700."""
+    base = tmp_path_factory.getbasetemp()
+    for d in (base, base.parent):
+        d.chmod(d.stat().st_mode | 0o011)
+
+
 @pytest.fixture(scope="session")
 def server_logs(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("server-logs")

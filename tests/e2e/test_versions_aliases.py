@@ -162,10 +162,10 @@ def test_weighted_alias_split_is_within_bounds(lam, versioned):
 
 def test_aws_cli_versions_and_aliases(server, versioned):
     name = versioned
-    listed = server.aws("lambda", "list-versions-by-function", "--function-name", name).json
+    listed = server.aws("list-versions-by-function", "--function-name", name).json
     assert [v["Version"] for v in listed["Versions"]] == ["$LATEST", "1", "2"]
-    alias = server.aws("lambda", "create-alias", "--function-name", name, "--name", "cli",
+    alias = server.aws("create-alias", "--function-name", name, "--name", "cli",
                        "--function-version", "2").json
     assert alias["Name"] == "cli" and alias["FunctionVersion"] == "2"
-    failed = server.aws("lambda", "get-alias", "--function-name", name, "--name", "nope", check=False)
+    failed = server.aws("get-alias", "--function-name", name, "--name", "nope", check=False)
     assert failed.returncode != 0 and "ResourceNotFoundException" in failed.stderr
