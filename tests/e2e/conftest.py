@@ -4,26 +4,24 @@ A session-wide server serves most tests (each picks unique function names);
 tests that need an empty server, restarts or kills get their own through
 `new_server` / `fresh`. Every server must exit 0 on SIGTERM at teardown.
 Helpers (clients, zip builders, error assertions) live in `support.py`.
+
+Data dirs live under one temporary root that other users may traverse (0711):
+the server runs functions as an unprivileged user that must reach the code
+under the data dir, and refuses a data dir it cannot (pytest's own tmp_path
+directories are 0700).
 """
 
 from __future__ import annotations
 
+import shutil
 import signal
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
 
 from support import REGION, Server
-
-
-@pytest.fixture(scope="session", autouse=True)
-def sandbox_can_reach_data_dirs(tmp_path_factory):
-    """Execution environments open their code as an unprivileged user, so
-    every directory above a data dir must let others traverse it (not list
-    it): pytest makes its temporary directories 0700."""
-    base = tmp_path_factory.getbasetemp()
-    for d in (base, base.parent):
-        d.chmod(d.stat().st_mode | 0o011)
 
 
 @pytest.fixture(scope="session")
@@ -32,24 +30,38 @@ def server_logs(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory, server_logs):
+def data_root():
+    """A root for data dirs that the sandbox user can traverse; removed after the session."""
+    root = Path(tempfile.mkdtemp(prefix="lambdabox-e2e-"))
+    root.chmod(0o711)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def data_dir_path(data_root, request):
+    """A fresh path for a data dir (not created) under the traversable root."""
+    return data_root / f"{request.node.name[:40]}-{uuid.uuid4().hex[:8]}".replace("/", "_")
+
+
+@pytest.fixture(scope="session")
+def server(data_root, server_logs):
     """The shared server most tests use (each test picks unique function names)."""
-    srv = Server(tmp_path_factory.mktemp("shared-data"), server_logs, name="shared").start()
+    srv = Server(data_root / "shared", server_logs, name="shared").start()
     yield srv
     if srv.running:
         srv.stop()
 
 
 @pytest.fixture
-def new_server(tmp_path, server_logs):
+def new_server(data_dir_path, server_logs):
     """Factory for fresh servers with their own data dirs; each must exit 0 on SIGTERM at teardown."""
     servers: list[Server] = []
 
     def make(start: bool = True, data_dir: Path | None = None) -> Server:
         idx = len(servers)
-        d = data_dir or tmp_path / f"data-{idx}"
-        d.mkdir(parents=True, exist_ok=True)
-        srv = Server(d, server_logs, name=f"{tmp_path.name}-{idx}")
+        d = data_dir or data_dir_path.with_name(f"{data_dir_path.name}-{idx}")
+        srv = Server(d, server_logs, name=f"{d.name}")
         servers.append(srv)
         return srv.start() if start else srv
 

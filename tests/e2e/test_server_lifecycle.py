@@ -76,8 +76,8 @@ def test_shutdown_while_a_client_holds_an_idle_keep_alive_connection(new_server)
         conn.close()
 
 
-def test_configuration_from_environment(new_server, tmp_path):
-    data_dir = tmp_path / "env-data"
+def test_configuration_from_environment(new_server, data_dir_path):
+    data_dir = data_dir_path
     srv = new_server(start=False, data_dir=data_dir)
     srv.start(args=["serve"], env={"LAMBDABOX_LISTEN": "127.0.0.1:0", "LAMBDABOX_DATA_DIR": str(data_dir)})
     create_function(srv.client(), "from-env")
@@ -88,9 +88,9 @@ def test_configuration_from_environment(new_server, tmp_path):
     assert srv.client().get_function(FunctionName="from-env")["Configuration"]["FunctionName"] == "from-env"
 
 
-def test_data_dir_is_created_if_missing(tmp_path):
-    data_dir = tmp_path / "does" / "not" / "exist"
-    srv = Server(data_dir, tmp_path, name="mkdir")
+def test_data_dir_is_created_if_missing(data_dir_path, server_logs):
+    data_dir = data_dir_path / "does-not-exist"
+    srv = Server(data_dir, server_logs, name="mkdir")
     srv.start()
     try:
         create_function(srv.client(), "in-new-dir")
