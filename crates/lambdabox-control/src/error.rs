@@ -55,6 +55,12 @@ pub enum ControlError {
     AliasAlreadyExists { arn: String },
     #[error("{0}")]
     InvalidRouting(&'static str),
+    #[error("The function {arn} doesn't have an EventInvokeConfig")]
+    EventInvokeConfigNotFound { arn: String },
+    #[error(
+        "The destination ARN {arn} is not supported: Lambdabox delivers destinations and dead-letter queues to Lambda functions"
+    )]
+    UnsupportedDestination { arn: String },
     #[error("Code storage limit exceeded.")]
     CodeStorageExceeded,
     #[error("{0}")]

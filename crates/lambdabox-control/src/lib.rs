@@ -7,6 +7,7 @@
 
 mod aliases;
 mod error;
+mod event_invoke;
 mod input;
 mod plane;
 mod tags;
@@ -14,6 +15,7 @@ mod versions;
 
 pub use aliases::{AliasInput, AliasPage, AliasView};
 pub use error::ControlError;
+pub use event_invoke::{EventInvokeInput, EventInvokeView};
 pub use input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
 pub use plane::{AccountSettings, ControlPlane, ControlPlaneConfig, FunctionPage, FunctionView};
 pub use versions::VersionPage;

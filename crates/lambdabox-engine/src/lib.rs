@@ -83,6 +83,8 @@ impl EngineConfig {
 /// One synchronous invocation.
 #[derive(Debug, Clone)]
 pub struct InvokeRequest {
+    /// The id the function sees as its request id (`aws_request_id`).
+    pub request_id: String,
     /// The version's configuration.
     pub function: FunctionConfig,
     /// The ARN the caller invoked (`Lambda-Runtime-Invoked-Function-Arn`).
@@ -156,7 +158,7 @@ impl Engine {
             .map_err(|_| EngineError::UnknownRuntime { runtime: f.runtime.clone() })?;
         let family = spec.family;
         let key = PoolKey::of(f, &request.region);
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = request.request_id.clone();
         let timeout = Duration::from_secs(u64::from(f.timeout.get()));
         let (mut env, cold_start) = match self.pools.take(&key) {
             Some(env) => (env, false),

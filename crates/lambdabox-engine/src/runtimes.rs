@@ -14,6 +14,13 @@ use crate::EngineError;
 /// The clients under `runtimes/` in the repository.
 static CLIENTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../runtimes");
 
+/// The Java client, compiled from `runtimes/java` by this crate's `build.rs` (empty when the
+/// build found no JDK).
+static JAVA_CLIENT_JAR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/java/lambdabox-ric.jar"));
+
+/// The files of `runtimes/java` the Java family's `/var/runtime` holds beside the jar.
+const JAVA_FILES: [&str; 2] = ["bootstrap", "java.security"];
+
 /// Where the interpreters are on this machine (real paths: a shim such as
 /// pyenv's does not work inside a sandbox).
 #[derive(Debug, Clone)]
@@ -52,6 +59,7 @@ impl RuntimeClients {
                 write_dir(dir, root).map_err(err)?;
             }
         }
+        install_java(&root.join("java")).map_err(err)?;
         Ok(Self { root: root.to_owned() })
     }
 
@@ -60,9 +68,33 @@ impl RuntimeClients {
         match family {
             RuntimeFamily::Python => Some(self.root.join("python")),
             RuntimeFamily::Nodejs => Some(self.root.join("nodejs")),
-            RuntimeFamily::Java | RuntimeFamily::Custom => None,
+            RuntimeFamily::Java => Some(self.root.join("java")),
+            RuntimeFamily::Custom => None,
         }
     }
+}
+
+/// The Java family's `/var/runtime`: `bootstrap`, `java.security` and `lambdabox-ric.jar`
+/// (not the client's sources and tests).
+fn install_java(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755))?;
+    let mut files: Vec<(&str, &[u8])> = JAVA_FILES
+        .iter()
+        .filter_map(|name| Some((*name, CLIENTS.get_file(format!("java/{name}"))?.contents())))
+        .collect();
+    if JAVA_CLIENT_JAR.is_empty() {
+        tracing::warn!("the Java runtime client was not built (no JDK when building): java functions cannot start");
+    } else {
+        files.push(("lambdabox-ric.jar", JAVA_CLIENT_JAR));
+    }
+    for (name, contents) in files {
+        let path = dir.join(name);
+        fs::write(&path, contents)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))?;
+    }
+    Ok(())
 }
 
 fn write_dir(dir: &Dir<'_>, root: &Path) -> std::io::Result<()> {
@@ -87,7 +119,8 @@ pub fn argv(family: RuntimeFamily, interpreters: &Interpreters, custom_bootstrap
     match family {
         RuntimeFamily::Python => vec![s(&interpreters.python), "-S".into(), "/var/runtime/bootstrap.py".into()],
         RuntimeFamily::Nodejs => vec![s(&interpreters.node), "/var/runtime/index.mjs".into()],
-        RuntimeFamily::Java => vec![s(&interpreters.java), "-version".into()],
+        // The bootstrap sizes the heap from AWS_LAMBDA_FUNCTION_MEMORY_SIZE, then execs java.
+        RuntimeFamily::Java => vec!["/bin/sh".into(), "/var/runtime/bootstrap".into(), s(&interpreters.java)],
         RuntimeFamily::Custom => vec![custom_bootstrap.to_owned()],
     }
 }
@@ -115,5 +148,20 @@ mod tests {
         assert!(clients.dir(RuntimeFamily::Python).unwrap().join("bootstrap.py").is_file());
         assert!(clients.dir(RuntimeFamily::Nodejs).unwrap().join("index.mjs").is_file());
         assert!(clients.dir(RuntimeFamily::Custom).is_none());
+        let java = clients.dir(RuntimeFamily::Java).unwrap();
+        assert!(java.join("bootstrap").is_file());
+        assert!(java.join("java.security").is_file());
+        assert!(!java.join("src").exists(), "only what /var/runtime needs");
+        if JAVA_CLIENT_JAR.is_empty() {
+            eprintln!("skipped: the Java client jar was not built (no JDK when building)");
+        } else {
+            assert!(fs::read(java.join("lambdabox-ric.jar")).unwrap().starts_with(b"PK"));
+        }
+    }
+
+    #[test]
+    fn java_starts_through_its_bootstrap() {
+        let argv = argv(RuntimeFamily::Java, &Interpreters::default(), "/var/task/bootstrap");
+        assert_eq!(argv, ["/bin/sh", "/var/runtime/bootstrap", "/usr/bin/java"]);
     }
 }

@@ -7,7 +7,7 @@ use lambdabox_proto::control::{AccountLimit, AccountUsage, GetAccountSettingsRes
 use crate::{ApiError, AppState};
 
 pub async fn settings(State(state): State<AppState>) -> Result<Json<GetAccountSettingsResponse>, ApiError> {
-    let s = state.control.account_settings().await?;
+    let s = state.invoker.control().account_settings().await?;
     Ok(Json(GetAccountSettingsResponse {
         account_limit: AccountLimit {
             total_code_size: s.total_code_size,

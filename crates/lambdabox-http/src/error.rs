@@ -53,7 +53,7 @@ impl From<ControlError> for ApiError {
             E::Validation(_)
             | E::Environment(EnvironmentError::Validation(_))
             | E::Handler(HandlerError::Validation(_)) => (StatusCode::BAD_REQUEST, "ValidationException"),
-            E::FunctionNotFound { .. } | E::AliasNotFound { .. } => {
+            E::FunctionNotFound { .. } | E::AliasNotFound { .. } | E::EventInvokeConfigNotFound { .. } => {
                 (StatusCode::NOT_FOUND, "ResourceNotFoundException")
             }
             E::FunctionAlreadyExists { .. } | E::AliasAlreadyExists { .. } | E::VersionInUse { .. } => {
@@ -74,6 +74,7 @@ impl From<ControlError> for ApiError {
             | E::DeleteLatestQualifier
             | E::CodeSha256Mismatch { .. }
             | E::InvalidRouting(_)
+            | E::UnsupportedDestination { .. }
             | E::InvalidTags(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),
             E::Store(source) => {
                 tracing::error!(error = ?source, "store failure");

@@ -103,7 +103,7 @@ pub async fn create(
         publish: req.publish.unwrap_or(false),
         package_type: req.package_type,
     };
-    let view = state.control.create_function(&region, input).await?;
+    let view = state.invoker.control().create_function(&region, input).await?;
     Ok((StatusCode::CREATED, Json(configuration(&view))).into_response())
 }
 
@@ -114,7 +114,7 @@ pub async fn get(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<GetFunctionResponse>, ApiError> {
-    let view = state.control.get_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    let view = state.invoker.control().get_function(&region, &name, qualifier(&uri).as_deref()).await?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     Ok(Json(GetFunctionResponse {
         code: FunctionCodeLocation {
@@ -132,7 +132,7 @@ pub async fn get_configuration(
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<Json<FunctionConfiguration>, ApiError> {
-    let view = state.control.get_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    let view = state.invoker.control().get_function(&region, &name, qualifier(&uri).as_deref()).await?;
     Ok(Json(configuration(&view)))
 }
 
@@ -143,7 +143,7 @@ pub async fn list(
 ) -> Result<Json<ListFunctionsResponse>, ApiError> {
     let max_items = crate::body::max_items(&uri)?;
     let marker = query_value(uri.query(), "Marker");
-    let page = state.control.list_functions(&region, marker.as_deref(), max_items).await?;
+    let page = state.invoker.control().list_functions(&region, marker.as_deref(), max_items).await?;
     Ok(Json(ListFunctionsResponse {
         functions: page.functions.iter().map(configuration).collect(),
         next_marker: page.next_marker,
@@ -164,8 +164,8 @@ pub async fn update_code(
         publish: req.publish.unwrap_or(false),
         architectures: req.architectures,
     };
-    let view = state.control.update_function_code(&region, &name, input).await?;
-    state.engine.retire_function(view.config.name.as_str()).await;
+    let view = state.invoker.control().update_function_code(&region, &name, input).await?;
+    state.invoker.engine().retire_function(view.config.name.as_str()).await;
     Ok(Json(configuration(&view)))
 }
 
@@ -192,8 +192,8 @@ pub async fn update_configuration(
         tracing_mode: req.tracing_config.and_then(|t| t.mode),
         revision_id: req.revision_id,
     };
-    let view = state.control.update_function_configuration(&region, &name, input).await?;
-    state.engine.retire_function(view.config.name.as_str()).await;
+    let view = state.invoker.control().update_function_configuration(&region, &name, input).await?;
+    state.invoker.engine().retire_function(view.config.name.as_str()).await;
     Ok(Json(configuration(&view)))
 }
 
@@ -203,9 +203,9 @@ pub async fn delete(
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<StatusCode, ApiError> {
-    state.control.delete_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    state.invoker.control().delete_function(&region, &name, qualifier(&uri).as_deref()).await?;
     if let Ok(function) = lambdabox_model::FunctionRef::parse(&name, "functionName") {
-        state.engine.retire_function(function.name.as_str()).await;
+        state.invoker.engine().retire_function(function.name.as_str()).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -215,6 +215,11 @@ pub async fn download_code(State(state): State<AppState>, Path(key): Path<String
     if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("No code package at this location"));
     }
-    let zip = state.control.code(&key).await.map_err(|_| ApiError::not_found("No code package at this location"))?;
+    let zip = state
+        .invoker
+        .control()
+        .code(&key)
+        .await
+        .map_err(|_| ApiError::not_found("No code package at this location"))?;
     Ok(([(header::CONTENT_TYPE, "application/zip")], zip).into_response())
 }

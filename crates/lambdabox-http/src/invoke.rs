@@ -1,5 +1,5 @@
 //! Invoke (`POST /2015-03-31/functions/{FunctionName}/invocations`):
-//! synchronous (`RequestResponse`) and `DryRun` invocations.
+//! `RequestResponse`, `Event` (queued durably, 202) and `DryRun` (204).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use lambdabox_control::ControlError;
-use lambdabox_engine::{InvokeRequest, tail_base64};
+use lambdabox_engine::tail_base64;
+use lambdabox_invoker::InvokeError;
 use lambdabox_model::ValidationError;
 
 use crate::functions::qualifier;
@@ -17,6 +18,8 @@ use crate::{ApiError, AppState};
 
 /// The largest synchronous request payload (6 MB).
 pub const MAX_PAYLOAD: usize = 6_291_456;
+/// The largest asynchronous request payload (1 MB since 2025; was 256 KB).
+pub const MAX_EVENT_PAYLOAD: usize = 1_048_576;
 /// The largest decoded `X-Amz-Client-Context`.
 const MAX_CLIENT_CONTEXT: usize = 3583;
 
@@ -24,13 +27,34 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn too_large() -> ApiError {
+fn too_large(limit: usize) -> ApiError {
     ApiError {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         error_type: "RequestTooLargeException",
         body: lambdabox_proto::ErrorBody::user(format!(
-            "Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation"
+            "Request must be smaller than {limit} bytes for the InvokeFunction operation"
         )),
+    }
+}
+
+fn enum_error(value: &str, field: &str, set: &str) -> ApiError {
+    ControlError::from(ValidationError::new(value, field, format!("Member must satisfy enum value set: [{set}]")))
+        .into()
+}
+
+impl From<InvokeError> for ApiError {
+    fn from(e: InvokeError) -> Self {
+        match e {
+            InvokeError::Control(c) => c.into(),
+            other => {
+                tracing::error!(error = ?other, "invoke failed");
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    error_type: "ServiceException",
+                    body: lambdabox_proto::ErrorBody::service(format!("the invocation could not run: {other}")),
+                }
+            }
+        }
     }
 }
 
@@ -42,30 +66,21 @@ pub async fn invoke(
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let payload = body.map_err(|_| too_large())?;
-    if payload.len() > MAX_PAYLOAD {
-        return Err(too_large());
-    }
+    let payload = body.map_err(|_| too_large(MAX_PAYLOAD))?;
     let invocation_type = header(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse");
     if !matches!(invocation_type, "RequestResponse" | "Event" | "DryRun") {
-        return Err(ControlError::from(ValidationError::new(
-            invocation_type,
-            "invocationType",
-            "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
-        ))
-        .into());
+        return Err(enum_error(invocation_type, "invocationType", "Event, RequestResponse, DryRun"));
+    }
+    let limit = if invocation_type == "Event" { MAX_EVENT_PAYLOAD } else { MAX_PAYLOAD };
+    if payload.len() > limit {
+        return Err(too_large(limit));
     }
     let log_type = header(&headers, "x-amz-log-type").unwrap_or("None");
     if !matches!(log_type, "None" | "Tail") {
-        return Err(ControlError::from(ValidationError::new(
-            log_type,
-            "logType",
-            "Member must satisfy enum value set: [Tail, None]",
-        ))
-        .into());
+        return Err(enum_error(log_type, "logType", "Tail, None"));
     }
-    let sample = (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64;
-    let view = state.control.resolve(&region, &name, qualifier(&uri).as_deref(), Some(sample)).await?;
+    let qualifier = qualifier(&uri);
+    let function = state.invoker.resolve(&region, &name, qualifier.as_deref()).await?;
     let payload = if payload.iter().all(u8::is_ascii_whitespace) { Bytes::from_static(b"{}") } else { payload };
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
         return Err(ApiError::invalid_request_content(format!(
@@ -76,29 +91,25 @@ pub async fn invoke(
         None => None,
         Some(b64) => Some(decode_client_context(b64)?),
     };
-    if invocation_type == "DryRun" {
-        return Ok(StatusCode::NO_CONTENT.into_response());
+    match invocation_type {
+        "DryRun" => return Ok(StatusCode::NO_CONTENT.into_response()),
+        "Event" => {
+            let qualifier = qualifier.or_else(|| function_qualifier(&name));
+            let request_id = state.invoker.enqueue(&function, qualifier.as_deref(), &region, payload).await?;
+            let mut response = StatusCode::ACCEPTED.into_response();
+            response.headers_mut().insert("x-amzn-RequestId", header_value(&request_id));
+            return Ok(response);
+        }
+        _ => {}
     }
-    if invocation_type == "Event" {
-        return Err(ApiError::invalid_parameter(
-            "Asynchronous invocation (InvocationType Event) is not available on this server yet",
-        ));
-    }
-    let Some(code_zip) = state.control.blobs().local_path(&view.config.code.blob_key) else {
-        return Err(service_error("the code package is not on local disk"));
-    };
-    let executed = view.config.version.clone();
-    let request = InvokeRequest { function: view.config, invoked_arn: view.arn, region, payload, client_context };
-    let result = state.engine.invoke(request, code_zip).await.map_err(|e| {
-        tracing::error!(error = ?e, "invoke failed");
-        service_error(&format!("the execution environment could not be started: {e}"))
-    })?;
-
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let done = state.invoker.run(request_id, function, region, payload, client_context).await?;
+    let result = done.result;
     let mut response = (StatusCode::OK, result.outcome.payload(&result.request_id)).into_response();
     let h = response.headers_mut();
     h.insert("content-type", HeaderValue::from_static("application/json"));
     h.insert("x-amzn-RequestId", header_value(&result.request_id));
-    h.insert("X-Amz-Executed-Version", header_value(&executed));
+    h.insert("X-Amz-Executed-Version", header_value(&result.executed_version));
     if result.outcome.is_error() {
         h.insert("X-Amz-Function-Error", HeaderValue::from_static("Unhandled"));
     }
@@ -108,16 +119,13 @@ pub async fn invoke(
     Ok(response)
 }
 
-fn header_value(s: &str) -> HeaderValue {
-    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+/// The qualifier carried in the function identifier itself (`name:alias`).
+fn function_qualifier(identifier: &str) -> Option<String> {
+    lambdabox_model::FunctionRef::parse(identifier, "functionName").ok()?.qualifier.map(|q| q.to_string())
 }
 
-fn service_error(message: &str) -> ApiError {
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        error_type: "ServiceException",
-        body: lambdabox_proto::ErrorBody::service(message),
-    }
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// `X-Amz-Client-Context` is base64 of a JSON object of at most 3,583 bytes.

@@ -5,6 +5,7 @@
 mod account;
 mod body;
 mod error;
+mod event_invoke;
 mod functions;
 mod invoke;
 mod region;
@@ -19,8 +20,7 @@ use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post, put};
-use lambdabox_control::ControlPlane;
-use lambdabox_engine::Engine;
+use lambdabox_invoker::Invoker;
 use lambdabox_model::Region;
 
 pub use error::ApiError;
@@ -28,8 +28,8 @@ pub use error::ApiError;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub control: Arc<ControlPlane>,
-    pub engine: Arc<Engine>,
+    /// Runs invocations (and owns the engine).
+    pub invoker: Arc<Invoker>,
     /// The region of requests that carry no SigV4 credential scope.
     pub default_region: Region,
 }
@@ -56,6 +56,11 @@ pub fn router(state: AppState) -> Router {
             "/2015-03-31/functions/{name}/aliases/{alias}",
             get(versions::get_alias).put(versions::update_alias).delete(versions::delete_alias),
         )
+        .route(
+            "/2019-09-25/functions/{name}/event-invoke-config",
+            get(event_invoke::get).put(event_invoke::put).post(event_invoke::update).delete(event_invoke::delete),
+        )
+        .route("/2019-09-25/functions/{name}/event-invoke-config/list", get(event_invoke::list))
         .route("/2017-03-31/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
         .route("/2016-08-19/account-settings", get(account::settings))
         .route("/2016-08-19/account-settings/", get(account::settings))
@@ -68,9 +73,11 @@ pub fn router(state: AppState) -> Router {
 
 /// Gives every response an `x-amzn-RequestId`.
 async fn request_id(request: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().to_string();
     let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    // Invoke sets the id the function saw; everything else gets a fresh one.
+    if !response.headers().contains_key("x-amzn-RequestId")
+        && let Ok(value) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+    {
         response.headers_mut().insert("x-amzn-RequestId", value);
     }
     response

@@ -16,7 +16,7 @@ pub async fn list(
     RequestRegion(region): RequestRegion,
     Path(arn): Path<String>,
 ) -> Result<Json<ListTagsResponse>, ApiError> {
-    let tags = state.control.list_tags(&region, &arn).await?;
+    let tags = state.invoker.control().list_tags(&region, &arn).await?;
     Ok(Json(ListTagsResponse { tags }))
 }
 
@@ -34,7 +34,7 @@ pub async fn tag(
             "Member must not be null",
         )))
     })?;
-    state.control.tag_resource(&region, &arn, tags).await?;
+    state.invoker.control().tag_resource(&region, &arn, tags).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -45,6 +45,6 @@ pub async fn untag(
     uri: Uri,
 ) -> Result<StatusCode, ApiError> {
     let keys = query_pairs(uri.query()).into_iter().filter(|(k, _)| k == "tagKeys").map(|(_, v)| v).collect();
-    state.control.untag_resource(&region, &arn, keys).await?;
+    state.invoker.control().untag_resource(&region, &arn, keys).await?;
     Ok(StatusCode::NO_CONTENT)
 }

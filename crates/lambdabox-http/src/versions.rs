@@ -28,7 +28,8 @@ pub async fn publish(
 ) -> Result<Response, ApiError> {
     let req: PublishVersionRequest = json(body, "PublishVersion")?;
     let view = state
-        .control
+        .invoker
+        .control()
         .publish_version(
             &region,
             &name,
@@ -47,7 +48,7 @@ pub async fn list_versions(
     uri: Uri,
 ) -> Result<Json<ListVersionsByFunctionResponse>, ApiError> {
     let marker = query_value(uri.query(), "Marker");
-    let page = state.control.list_versions(&region, &name, marker.as_deref(), max_items(&uri)?).await?;
+    let page = state.invoker.control().list_versions(&region, &name, marker.as_deref(), max_items(&uri)?).await?;
     Ok(Json(ListVersionsByFunctionResponse {
         versions: page.versions.iter().map(|v| FunctionConfiguration::from_model(v.arn.clone(), &v.config)).collect(),
         next_marker: page.next_marker,
@@ -67,7 +68,7 @@ pub async fn create_alias(
         additional_version_weights: req.routing_config.map(|r| r.additional_version_weights),
         revision_id: None,
     };
-    let view = state.control.create_alias(&region, &name, req.name.as_deref(), input).await?;
+    let view = state.invoker.control().create_alias(&region, &name, req.name.as_deref(), input).await?;
     Ok((StatusCode::CREATED, Json(alias(&view))).into_response())
 }
 
@@ -76,7 +77,7 @@ pub async fn get_alias(
     RequestRegion(region): RequestRegion,
     Path((name, alias_name)): Path<(String, String)>,
 ) -> Result<Json<AliasConfiguration>, ApiError> {
-    Ok(Json(alias(&state.control.get_alias(&region, &name, &alias_name).await?)))
+    Ok(Json(alias(&state.invoker.control().get_alias(&region, &name, &alias_name).await?)))
 }
 
 pub async fn update_alias(
@@ -92,7 +93,7 @@ pub async fn update_alias(
         additional_version_weights: req.routing_config.map(|r| r.additional_version_weights),
         revision_id: req.revision_id,
     };
-    Ok(Json(alias(&state.control.update_alias(&region, &name, &alias_name, input).await?)))
+    Ok(Json(alias(&state.invoker.control().update_alias(&region, &name, &alias_name, input).await?)))
 }
 
 pub async fn delete_alias(
@@ -100,7 +101,7 @@ pub async fn delete_alias(
     RequestRegion(region): RequestRegion,
     Path((name, alias_name)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    state.control.delete_alias(&region, &name, &alias_name).await?;
+    state.invoker.control().delete_alias(&region, &name, &alias_name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,7 +113,10 @@ pub async fn list_aliases(
 ) -> Result<Json<ListAliasesResponse>, ApiError> {
     let version = query_value(uri.query(), "FunctionVersion");
     let marker = query_value(uri.query(), "Marker");
-    let page =
-        state.control.list_aliases(&region, &name, version.as_deref(), marker.as_deref(), max_items(&uri)?).await?;
+    let page = state
+        .invoker
+        .control()
+        .list_aliases(&region, &name, version.as_deref(), marker.as_deref(), max_items(&uri)?)
+        .await?;
     Ok(Json(ListAliasesResponse { aliases: page.aliases.iter().map(alias).collect(), next_marker: page.next_marker }))
 }

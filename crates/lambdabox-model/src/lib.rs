@@ -9,6 +9,7 @@ pub mod alias;
 pub mod arn;
 pub mod config;
 pub mod environment;
+pub mod event_invoke;
 pub mod limits;
 pub mod name;
 pub mod package;

@@ -366,3 +366,98 @@ pub struct ListAliasesResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_marker: Option<String>,
 }
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Destination {
+    pub destination: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DestinationConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_success: Option<Destination>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<Destination>,
+}
+
+/// `PUT`/`POST /2019-09-25/functions/{FunctionName}/event-invoke-config`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutFunctionEventInvokeConfigRequest {
+    pub maximum_retry_attempts: Option<i64>,
+    pub maximum_event_age_in_seconds: Option<i64>,
+    pub destination_config: Option<DestinationConfig>,
+}
+
+/// A function's asynchronous invocation settings as AWS returns them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionEventInvokeConfig {
+    /// Seconds since the epoch.
+    pub last_modified: f64,
+    pub function_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum_retry_attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum_event_age_in_seconds: Option<u32>,
+    pub destination_config: DestinationConfig,
+}
+
+impl FunctionEventInvokeConfig {
+    pub fn from_model(function_arn: String, c: &lambdabox_model::event_invoke::EventInvokeConfig) -> Self {
+        let last_modified = chrono_seconds(&c.last_modified);
+        Self {
+            last_modified,
+            function_arn,
+            maximum_retry_attempts: c.maximum_retry_attempts,
+            maximum_event_age_in_seconds: c.maximum_event_age_in_seconds,
+            destination_config: DestinationConfig {
+                on_success: c.on_success.clone().map(|d| Destination { destination: Some(d) }),
+                on_failure: c.on_failure.clone().map(|d| Destination { destination: Some(d) }),
+            },
+        }
+    }
+}
+
+/// Seconds since the epoch of a `2026-11-28T19:47:17.123+0000` timestamp (0 if unreadable).
+fn chrono_seconds(ts: &str) -> f64 {
+    // Days from civil date (Howard Hinnant's algorithm), to avoid a date crate here.
+    let parse = || -> Option<f64> {
+        let (date, time) = ts.split_once('T')?;
+        let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+        let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+        let time = &time[..time.find(['+', '-', 'Z']).unwrap_or(time.len())];
+        let mut t = time.split(':');
+        let (h, min, s) =
+            (t.next()?.parse::<f64>().ok()?, t.next()?.parse::<f64>().ok()?, t.next()?.parse::<f64>().ok()?);
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + s)
+    };
+    parse().unwrap_or(0.0)
+}
+
+/// `GET /2019-09-25/functions/{FunctionName}/event-invoke-config/list`
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListFunctionEventInvokeConfigsResponse {
+    pub function_event_invoke_configs: Vec<FunctionEventInvokeConfig>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_seconds() {
+        assert_eq!(chrono_seconds("1970-01-02T00:00:01.500+0000"), 86_401.5);
+        assert_eq!(chrono_seconds("2000-03-01T00:00:00.000+0000"), 951_868_800.0);
+        assert_eq!(chrono_seconds("garbage"), 0.0);
+    }
+}

@@ -14,11 +14,13 @@
 mod blob;
 mod error;
 mod memory;
+mod queue;
 mod record;
 mod sqlite;
 
 pub use blob::BlobStore;
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use queue::{EventQueue, NewEvent, QueuedEvent};
 pub use record::{FunctionRecord, FunctionStore, Usage};
 pub use sqlite::SqliteStore;

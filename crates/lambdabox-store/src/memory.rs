@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 use lambdabox_model::alias::AliasConfig;
+use lambdabox_model::event_invoke::EventInvokeConfig;
 use lambdabox_model::{FunctionConfig, FunctionName};
 
 use crate::{FunctionRecord, FunctionStore, StoreError, Usage};
@@ -14,6 +15,7 @@ struct Extra {
     versions: BTreeMap<u64, FunctionConfig>,
     last_version: u64,
     aliases: BTreeMap<String, AliasConfig>,
+    event_invoke: BTreeMap<String, EventInvokeConfig>,
 }
 
 /// Function metadata in a map; nothing survives the process.
@@ -180,6 +182,38 @@ impl FunctionStore for MemoryStore {
 
     fn delete_alias(&self, name: &FunctionName, alias: &str) -> Result<bool, StoreError> {
         Ok(self.map().get_mut(name.as_str()).is_some_and(|(_, e)| e.aliases.remove(alias).is_some()))
+    }
+
+    fn put_event_invoke_config(
+        &self,
+        name: &FunctionName,
+        qualifier: &str,
+        config: &EventInvokeConfig,
+    ) -> Result<(), StoreError> {
+        let mut map = self.map();
+        let (_, e) = map.get_mut(name.as_str()).ok_or_else(|| StoreError::NotFound { name: name.to_string() })?;
+        e.event_invoke.insert(qualifier.to_owned(), config.clone());
+        Ok(())
+    }
+
+    fn get_event_invoke_config(
+        &self,
+        name: &FunctionName,
+        qualifier: &str,
+    ) -> Result<Option<EventInvokeConfig>, StoreError> {
+        Ok(self.map().get(name.as_str()).and_then(|(_, e)| e.event_invoke.get(qualifier).cloned()))
+    }
+
+    fn delete_event_invoke_config(&self, name: &FunctionName, qualifier: &str) -> Result<bool, StoreError> {
+        Ok(self.map().get_mut(name.as_str()).is_some_and(|(_, e)| e.event_invoke.remove(qualifier).is_some()))
+    }
+
+    fn list_event_invoke_configs(&self, name: &FunctionName) -> Result<Vec<(String, EventInvokeConfig)>, StoreError> {
+        Ok(self
+            .map()
+            .get(name.as_str())
+            .map(|(_, e)| e.event_invoke.iter().map(|(q, c)| (q.clone(), c.clone())).collect())
+            .unwrap_or_default())
     }
 
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {

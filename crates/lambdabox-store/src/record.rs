@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use lambdabox_model::alias::AliasConfig;
+use lambdabox_model::event_invoke::EventInvokeConfig;
 use lambdabox_model::{FunctionConfig, FunctionName};
 
 use crate::StoreError;
@@ -71,6 +72,26 @@ pub trait FunctionStore: Send + Sync {
     fn list_aliases(&self, name: &FunctionName) -> Result<Vec<AliasConfig>, StoreError>;
 
     fn delete_alias(&self, name: &FunctionName, alias: &str) -> Result<bool, StoreError>;
+
+    /// Sets the asynchronous invocation settings of a version or alias
+    /// (`qualifier`, `$LATEST` for the unqualified function).
+    fn put_event_invoke_config(
+        &self,
+        name: &FunctionName,
+        qualifier: &str,
+        config: &EventInvokeConfig,
+    ) -> Result<(), StoreError>;
+
+    fn get_event_invoke_config(
+        &self,
+        name: &FunctionName,
+        qualifier: &str,
+    ) -> Result<Option<EventInvokeConfig>, StoreError>;
+
+    fn delete_event_invoke_config(&self, name: &FunctionName, qualifier: &str) -> Result<bool, StoreError>;
+
+    /// Every qualifier's settings, by qualifier.
+    fn list_event_invoke_configs(&self, name: &FunctionName) -> Result<Vec<(String, EventInvokeConfig)>, StoreError>;
 
     /// Every blob key some version still names.
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError>;
@@ -148,6 +169,12 @@ pub(crate) mod tests {
         assert_eq!(store.list_aliases(name).unwrap().len(), 1);
         assert!(store.delete_alias(name, "live").unwrap());
         assert!(!store.delete_alias(name, "live").unwrap());
+        let eic = EventInvokeConfig { maximum_retry_attempts: Some(0), ..Default::default() };
+        store.put_event_invoke_config(name, "$LATEST", &eic).unwrap();
+        assert_eq!(store.get_event_invoke_config(name, "$LATEST").unwrap(), Some(eic.clone()));
+        assert_eq!(store.list_event_invoke_configs(name).unwrap(), vec![("$LATEST".to_string(), eic)]);
+        assert!(store.delete_event_invoke_config(name, "$LATEST").unwrap());
+        assert!(store.get_event_invoke_config(name, "$LATEST").unwrap().is_none());
         let mut stray = moved.clone();
         stray.revision_id = "x".into();
         assert!(matches!(store.put_alias(name, &stray, Some("x")), Err(StoreError::AliasNotFound { .. })));

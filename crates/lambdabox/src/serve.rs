@@ -11,8 +11,9 @@ use anyhow::Context;
 use lambdabox_control::{ControlPlane, ControlPlaneConfig};
 use lambdabox_engine::{Engine, EngineConfig};
 use lambdabox_http::AppState;
+use lambdabox_invoker::{Invoker, InvokerConfig};
 use lambdabox_model::{AccountId, Region};
-use lambdabox_store::{BlobStore, SqliteStore};
+use lambdabox_store::{BlobStore, EventQueue, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -27,6 +28,13 @@ pub struct ServeArgs {
     /// The account id in ARNs.
     #[arg(long, env = "LAMBDABOX_ACCOUNT_ID", default_value = "000000000000", value_parser = parse_account)]
     account_id: AccountId,
+    /// How many queued asynchronous invocations run at once.
+    #[arg(long, env = "LAMBDABOX_ASYNC_WORKERS", default_value_t = 8)]
+    async_workers: usize,
+    /// Milliseconds before an asynchronous invocation's first retry (doubled
+    /// for each further retry); AWS waits a minute.
+    #[arg(long, env = "LAMBDABOX_ASYNC_RETRY_BASE_MS", default_value_t = 60_000)]
+    async_retry_base_ms: u64,
     /// The region of requests that carry no SigV4 signature.
     #[arg(long, env = "LAMBDABOX_REGION", default_value = "us-east-1", value_parser = parse_region)]
     region: Region,
@@ -61,7 +69,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let engine = Engine::new(EngineConfig::new(data_dir.clone()).context("configure the engine")?)
         .context("prepare the engine")?;
-    let app = lambdabox_http::router(AppState { control, engine: engine.clone(), default_region: args.region });
+    let queue = Arc::new(EventQueue::open(&data_dir.join("queue.db")).context("open the event queue")?);
+    let invoker = Invoker::new(
+        control,
+        engine.clone(),
+        queue,
+        InvokerConfig {
+            workers: args.async_workers,
+            retry_base: std::time::Duration::from_millis(args.async_retry_base_ms),
+        },
+    );
+    let requeued = invoker.start_workers().await.context("start the asynchronous workers")?;
+    if requeued > 0 {
+        tracing::info!(requeued, "queued again the events a crash interrupted");
+    }
+    let app = lambdabox_http::router(AppState { invoker, default_region: args.region });
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");

@@ -1,0 +1,100 @@
+//! The asynchronous invocation settings: Put, Update, Get, Delete and List
+//! FunctionEventInvokeConfig.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use lambdabox_control::{EventInvokeInput, EventInvokeView};
+use lambdabox_proto::control::{
+    FunctionEventInvokeConfig, ListFunctionEventInvokeConfigsResponse, PutFunctionEventInvokeConfigRequest,
+};
+
+use crate::body::json;
+use crate::functions::qualifier;
+use crate::region::RequestRegion;
+use crate::{ApiError, AppState};
+
+fn render(view: &EventInvokeView) -> FunctionEventInvokeConfig {
+    FunctionEventInvokeConfig::from_model(view.function_arn.clone(), &view.config)
+}
+
+fn input(req: PutFunctionEventInvokeConfigRequest) -> EventInvokeInput {
+    let destinations = req.destination_config.unwrap_or_default();
+    EventInvokeInput {
+        maximum_retry_attempts: req.maximum_retry_attempts,
+        maximum_event_age_in_seconds: req.maximum_event_age_in_seconds,
+        on_success: destinations.on_success.map(|d| d.destination.unwrap_or_default()),
+        on_failure: destinations.on_failure.map(|d| d.destination.unwrap_or_default()),
+    }
+}
+
+async fn write(
+    state: AppState,
+    region: lambdabox_model::Region,
+    name: String,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+    merge: bool,
+) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
+    let operation = if merge { "UpdateFunctionEventInvokeConfig" } else { "PutFunctionEventInvokeConfig" };
+    let req: PutFunctionEventInvokeConfigRequest = json(body, operation)?;
+    let view = state
+        .invoker
+        .control()
+        .put_event_invoke_config(&region, &name, qualifier(&uri).as_deref(), input(req), merge)
+        .await?;
+    Ok(Json(render(&view)))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
+    write(state, region, name, uri, body, false).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
+    write(state, region, name, uri, body, true).await
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
+    let view = state.invoker.control().get_event_invoke_config(&region, &name, qualifier(&uri).as_deref()).await?;
+    Ok(Json(render(&view)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<StatusCode, ApiError> {
+    state.invoker.control().delete_event_invoke_config(&region, &name, qualifier(&uri).as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RequestRegion(region): RequestRegion,
+    Path(name): Path<String>,
+) -> Result<Json<ListFunctionEventInvokeConfigsResponse>, ApiError> {
+    let views = state.invoker.control().list_event_invoke_configs(&region, &name).await?;
+    Ok(Json(ListFunctionEventInvokeConfigsResponse {
+        function_event_invoke_configs: views.iter().map(render).collect(),
+    }))
+}
