@@ -24,6 +24,7 @@ use crate::{EngineConfig, EngineError, Outcome};
 const RUNTIME_API_ADDR: &str = "127.0.0.1:9001";
 
 /// What an environment is made from.
+#[derive(Debug, Clone)]
 pub struct EnvironmentSpec {
     pub id: String,
     pub function: FunctionConfig,
@@ -61,9 +62,18 @@ enum Step<T> {
 impl ExecutionEnvironment {
     /// Creates the sandbox, starts the runtime and waits for its INIT to
     /// finish. An INIT that fails is returned as the invocation's outcome.
-    pub async fn start(config: &EngineConfig, spec: EnvironmentSpec) -> Result<Result<Self, Outcome>, EngineError> {
+    pub async fn start(
+        config: &EngineConfig,
+        spec: EnvironmentSpec,
+        init_timeout: Duration,
+    ) -> Result<Result<Self, Outcome>, EngineError> {
         let started = Instant::now();
         let f = &spec.function;
+        if spec.family == RuntimeFamily::Custom
+            && let Err(message) = check_bootstrap(&spec.code_dir)
+        {
+            return Ok(Err(Outcome::InvalidEntrypoint { message }));
+        }
         let logs = LogStream::open(&config.data_dir.join("logs"), f.name.as_str(), &f.version)?;
         let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
         let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
@@ -132,10 +142,22 @@ impl ExecutionEnvironment {
             frozen: false,
             pending_init: None,
         };
-        env.sandbox_mut().start().map_err(|source| EngineError::Sandbox { id: env.id.clone(), source })?;
+        match env.sandbox_mut().start() {
+            Ok(()) => {}
+            Err(lambdabox_sandbox::SandboxError::Exec { program, source, .. }) => {
+                env.retire().await;
+                let reason = match source {
+                    nix::errno::Errno::EACCES => "permission denied".to_owned(),
+                    nix::errno::Errno::ENOENT => "no such file or directory".to_owned(),
+                    other => other.desc().to_lowercase(),
+                };
+                return Ok(Err(Outcome::InvalidEntrypoint { message: format!("fork/exec {program}: {reason}") }));
+            }
+            Err(source) => return Err(EngineError::Sandbox { id: env.id.clone(), source }),
+        }
 
         let api = env.api.clone();
-        let ready = env.drive(async move { api.wait_ready().await }, config.init_timeout).await;
+        let ready = env.drive(async move { api.wait_ready().await }, init_timeout).await;
         let outcome = match ready {
             Step::Done(Ok(())) => {
                 env.pending_init = Some(started.elapsed());
@@ -143,7 +165,7 @@ impl ExecutionEnvironment {
             }
             Step::Done(Err(failure)) => Outcome::InitError { error_type: failure.error_type, body: failure.body },
             Step::Exited => env.exit_outcome(),
-            Step::TimedOut => Outcome::Timeout { seconds: config.init_timeout.as_secs_f64() },
+            Step::TimedOut => Outcome::Timeout { seconds: init_timeout.as_secs_f64() },
         };
         env.retire().await;
         Ok(Err(outcome))
@@ -280,6 +302,18 @@ impl ExecutionEnvironment {
 impl Drop for ExecutionEnvironment {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// A custom runtime needs an executable `bootstrap` in the package (layers
+/// will add `/opt/bootstrap`); AWS's messages when it has none.
+fn check_bootstrap(code_dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let bootstrap = code_dir.join("bootstrap");
+    match std::fs::metadata(&bootstrap) {
+        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => Ok(()),
+        Ok(meta) if meta.is_file() => Err("fork/exec /var/task/bootstrap: permission denied".into()),
+        _ => Err("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into()),
     }
 }
 

@@ -177,7 +177,7 @@ impl Engine {
                     code_dir,
                     runtime_dir: self.clients.dir(family),
                 };
-                match ExecutionEnvironment::start(&self.config, spec).await? {
+                match self.start_environment(spec, timeout).await? {
                     Ok(env) => (env, true),
                     Err(outcome) => {
                         let log = init_failure_log(&request_id, &f.version, &outcome);
@@ -216,6 +216,21 @@ impl Engine {
             env.retire().await;
         }
         Ok(InvokeResult { request_id, outcome, log, executed_version: f.version.clone(), cold_start })
+    }
+
+    /// Starts an environment. INIT gets [`EngineConfig::init_timeout`]; when
+    /// it runs out, INIT is tried once more with the function's own timeout,
+    /// as AWS does for on-demand environments.
+    async fn start_environment(
+        &self,
+        spec: EnvironmentSpec,
+        function_timeout: Duration,
+    ) -> Result<Result<ExecutionEnvironment, Outcome>, EngineError> {
+        let retry = EnvironmentSpec { id: format!("{}-r", spec.id), ..spec.clone() };
+        match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout).await? {
+            Err(Outcome::Timeout { .. }) => ExecutionEnvironment::start(&self.config, retry, function_timeout).await,
+            other => Ok(other),
+        }
     }
 
     /// Retires every idle environment of a function (after an update or a delete).

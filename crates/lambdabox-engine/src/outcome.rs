@@ -15,6 +15,9 @@ pub enum Outcome {
     Timeout { seconds: f64 },
     /// INIT failed (`/runtime/init/error`).
     InitError { error_type: String, body: Bytes },
+    /// The runtime could not be started (`Runtime.InvalidEntrypoint`): no
+    /// bootstrap, or one that cannot be executed.
+    InvalidEntrypoint { message: String },
     /// The runtime process exited (or was killed) mid-invocation.
     RuntimeExit { status: String, out_of_memory: bool },
 }
@@ -37,6 +40,7 @@ impl Outcome {
             Self::ResponseTooLarge => Some("Function.ResponseSizeTooLarge".into()),
             Self::Timeout { .. } => Some("Sandbox.Timedout".into()),
             Self::InitError { error_type, .. } => Some(error_type.clone()),
+            Self::InvalidEntrypoint { .. } => Some("Runtime.InvalidEntrypoint".into()),
             Self::RuntimeExit { out_of_memory: true, .. } => Some("Runtime.OutOfMemory".into()),
             Self::RuntimeExit { .. } => Some("Runtime.ExitError".into()),
         }
@@ -55,6 +59,9 @@ impl Outcome {
                 "Sandbox.Timedout",
                 format!("RequestId: {request_id} Error: Task timed out after {seconds:.2} seconds"),
             ),
+            Self::InvalidEntrypoint { message } => {
+                error("Runtime.InvalidEntrypoint", format!("RequestId: {request_id} Error: {message}"))
+            }
             Self::RuntimeExit { status, out_of_memory } => error(
                 if *out_of_memory { "Runtime.OutOfMemory" } else { "Runtime.ExitError" },
                 format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
