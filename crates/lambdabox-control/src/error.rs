@@ -55,6 +55,18 @@ pub enum ControlError {
     AliasAlreadyExists { arn: String },
     #[error("{0}")]
     InvalidRouting(&'static str),
+    #[error(
+        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100]."
+    )]
+    UnreservedBelowMinimum,
+    #[error(
+        "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
+    )]
+    ProvisionedAboveReserved,
+    #[error("Provisioned Concurrency Configs cannot be applied to unpublished function versions.")]
+    ProvisionedOnLatest,
+    #[error("No Provisioned Concurrency Config found for this function: {arn}")]
+    ProvisionedNotFound { arn: String },
     #[error("The function {arn} doesn't have an EventInvokeConfig")]
     EventInvokeConfigNotFound { arn: String },
     #[error(

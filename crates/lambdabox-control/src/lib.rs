@@ -6,6 +6,7 @@
 //! them in AWS's wire shapes.
 
 mod aliases;
+mod concurrency;
 mod error;
 mod event_invoke;
 mod input;
@@ -14,6 +15,7 @@ mod tags;
 mod versions;
 
 pub use aliases::{AliasInput, AliasPage, AliasView};
+pub use concurrency::{MIN_UNRESERVED, ProvisionedConfig};
 pub use error::ControlError;
 pub use event_invoke::{EventInvokeInput, EventInvokeView};
 pub use input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};

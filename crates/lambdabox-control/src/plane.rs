@@ -75,6 +75,8 @@ pub struct ControlPlane {
     /// Serialises blob writes against blob deletions, so a package being
     /// stored is never collected as unreferenced in between.
     pub(crate) code_lock: Mutex<()>,
+    /// Reserved concurrency by function name (see `concurrency.rs`).
+    pub(crate) reserved: std::sync::RwLock<std::collections::HashMap<String, u32>>,
 }
 
 /// Runs a store call off the async workers (SQLite commits fsync).
@@ -96,7 +98,7 @@ pub(crate) fn new_revision() -> String {
 
 impl ControlPlane {
     pub fn new(store: Arc<dyn FunctionStore>, blobs: BlobStore, config: ControlPlaneConfig) -> Self {
-        Self { store, blobs, config, code_lock: Mutex::new(()) }
+        Self { store, blobs, config, code_lock: Mutex::new(()), reserved: Default::default() }
     }
 
     pub fn account(&self) -> &AccountId {
@@ -442,7 +444,10 @@ impl ControlPlane {
         let _guard = self.code_lock.lock().await;
         let name = function.name.clone();
         match blocking(&self.store, move |s| s.delete(&name)).await? {
-            Some(record) => self.release_blob(&record.latest.code.blob_key).await,
+            Some(record) => {
+                self.forget_concurrency(record.latest.name.as_str());
+                self.release_blob(&record.latest.code.blob_key).await
+            }
             None => Err(self.not_found(region, &function.name, None)),
         }
     }
@@ -494,7 +499,7 @@ impl ControlPlane {
             code_size_unzipped: CODE_SIZE_UNZIPPED,
             code_size_zipped: CODE_SIZE_ZIPPED,
             concurrent_executions: self.config.concurrent_executions,
-            unreserved_concurrent_executions: self.config.concurrent_executions,
+            unreserved_concurrent_executions: self.unreserved_limit(),
             usage,
         })
     }

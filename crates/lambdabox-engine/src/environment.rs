@@ -32,6 +32,10 @@ pub struct EnvironmentSpec {
     pub family: RuntimeFamily,
     pub code_dir: PathBuf,
     pub runtime_dir: Option<PathBuf>,
+    /// Started ahead of demand for provisioned concurrency: its INIT is not
+    /// reported in the first REPORT line, and the runtime sees
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`.
+    pub provisioned: bool,
 }
 
 /// A live execution environment.
@@ -50,6 +54,8 @@ pub struct ExecutionEnvironment {
     frozen: bool,
     /// Set on the first invocation after a cold start, reported once.
     pending_init: Option<Duration>,
+    /// Kept for provisioned concurrency: never expired or evicted while idle.
+    pub provisioned: bool,
 }
 
 /// What one step of an invocation ended with.
@@ -141,6 +147,7 @@ impl ExecutionEnvironment {
             version: f.version.clone(),
             frozen: false,
             pending_init: None,
+            provisioned: spec.provisioned,
         };
         match env.sandbox_mut().start() {
             Ok(()) => {}
@@ -160,7 +167,9 @@ impl ExecutionEnvironment {
         let ready = env.drive(async move { api.wait_ready().await }, init_timeout).await;
         let outcome = match ready {
             Step::Done(Ok(())) => {
-                env.pending_init = Some(started.elapsed());
+                if !env.provisioned {
+                    env.pending_init = Some(started.elapsed());
+                }
                 return Ok(Ok(env));
             }
             Step::Done(Err(failure)) => Outcome::InitError { error_type: failure.error_type, body: failure.body },
@@ -242,10 +251,10 @@ impl ExecutionEnvironment {
         };
         if let Outcome::Timeout { seconds } = outcome {
             let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-            self.logs.write(format!("{now} {request_id} Task timed out after {seconds:.2} seconds\n").as_bytes());
+            self.logs.line(&format!("{now} {request_id} Task timed out after {seconds:.2} seconds"));
         }
         if let Outcome::RuntimeExit { status, .. } = &outcome {
-            self.logs.write(format!("RequestId: {request_id} Error: Runtime exited with error: {status}\n").as_bytes());
+            self.logs.line(&format!("RequestId: {request_id} Error: Runtime exited with error: {status}"));
         }
         let report = Report {
             duration,
@@ -370,7 +379,10 @@ fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), f.memory_size.get().to_string()),
         ("AWS_LAMBDA_LOG_GROUP_NAME".into(), format!("/aws/lambda/{}", f.name)),
         ("AWS_LAMBDA_LOG_STREAM_NAME".into(), stream.to_owned()),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
+        (
+            "AWS_LAMBDA_INITIALIZATION_TYPE".into(),
+            if spec.provisioned { "provisioned-concurrency" } else { "on-demand" }.into(),
+        ),
         ("AWS_REGION".into(), spec.region.to_string()),
         ("AWS_DEFAULT_REGION".into(), spec.region.to_string()),
         ("AWS_LAMBDA_RUNTIME_API".into(), RUNTIME_API_ADDR.into()),

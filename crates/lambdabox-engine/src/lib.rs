@@ -116,6 +116,8 @@ pub struct Engine {
     pools: Arc<Pools>,
     next_id: AtomicU64,
     boot: String,
+    /// Provisioned concurrency targets by function version.
+    provisioned: std::sync::Mutex<std::collections::HashMap<PoolKey, usize>>,
 }
 
 impl Engine {
@@ -139,6 +141,7 @@ impl Engine {
             pools: Arc::new(Pools::default()),
             next_id: AtomicU64::new(1),
             boot,
+            provisioned: Default::default(),
         });
         pool::spawn_reaper(Arc::downgrade(&engine.pools), engine.config.keep_alive);
         Ok(engine)
@@ -176,6 +179,7 @@ impl Engine {
                     family,
                     code_dir,
                     runtime_dir: self.clients.dir(family),
+                    provisioned: false,
                 };
                 match self.start_environment(spec, timeout).await? {
                     Ok(env) => (env, true),
@@ -210,6 +214,9 @@ impl Engine {
             cognito_identity: None,
         };
         let (outcome, log) = env.invoke(invocation, timeout).await;
+        if env.provisioned && !self.provisioned_keys().contains_key(&key) {
+            env.provisioned = false;
+        }
         if outcome.keeps_environment() {
             self.pools.put(key, env, self.config.freeze_grace, self.config.max_idle);
         } else {
@@ -231,6 +238,71 @@ impl Engine {
             Err(Outcome::Timeout { .. }) => ExecutionEnvironment::start(&self.config, retry, function_timeout).await,
             other => Ok(other),
         }
+    }
+
+    fn provisioned_keys(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<PoolKey, usize>> {
+        self.provisioned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps `count` environments of a version initialised ahead of demand
+    /// (provisioned concurrency): starts the missing ones, retires extra
+    /// idle ones; `count` 0 releases them all. Returns how many are ready.
+    pub async fn provision(
+        &self,
+        request: &InvokeRequest,
+        code_zip: PathBuf,
+        count: usize,
+    ) -> Result<usize, EngineError> {
+        let f = &request.function;
+        let key = PoolKey::of(f, &request.region);
+        if count == 0 {
+            self.provisioned_keys().remove(&key);
+        } else {
+            self.provisioned_keys().insert(key.clone(), count);
+        }
+        for env in self.pools.take_provisioned_beyond(&key, count) {
+            env.retire().await;
+        }
+        let family = self
+            .config
+            .runtimes
+            .resolve(&f.runtime)
+            .map_err(|_| EngineError::UnknownRuntime { runtime: f.runtime.clone() })?
+            .family;
+        let blob_key = f.code.blob_key.clone();
+        let code = self.code.clone();
+        let code_dir = tokio::task::spawn_blocking(move || code.ensure(&blob_key, &code_zip))
+            .await
+            .expect("unpacking does not panic")?;
+        let mut ready = self.pools.provisioned_idle(&key);
+        while ready < count {
+            if self.provisioned_keys().get(&key) != Some(&count) {
+                break; // changed or released meanwhile
+            }
+            let spec = EnvironmentSpec {
+                id: format!("lbx-{}-{}", self.boot, self.next_id.fetch_add(1, Ordering::Relaxed)),
+                function: f.clone(),
+                region: request.region.clone(),
+                family,
+                code_dir: code_dir.clone(),
+                runtime_dir: self.clients.dir(family),
+                provisioned: true,
+            };
+            match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout).await? {
+                Ok(env) => self.pools.put(key.clone(), env, self.config.freeze_grace, self.config.max_idle),
+                Err(outcome) => {
+                    tracing::warn!(?outcome, function = %f.name, "provisioned environment failed INIT");
+                    break;
+                }
+            }
+            ready += 1;
+        }
+        Ok(self.pools.provisioned_idle(&key))
+    }
+
+    /// How many provisioned environments of a version are idle and ready.
+    pub fn provisioned_ready(&self, f: &FunctionConfig, region: &Region) -> usize {
+        self.pools.provisioned_idle(&PoolKey::of(f, region))
     }
 
     /// Retires every idle environment of a function (after an update or a delete).

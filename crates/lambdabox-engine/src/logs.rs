@@ -1,71 +1,253 @@
 //! An execution environment's log stream: what its processes print, and the
-//! platform's START, END and REPORT lines, appended to one file per stream
-//! under `logs/<function>/`, as AWS writes one CloudWatch stream per
-//! environment.
+//! platform's START, END and REPORT lines, kept under `logs/<function>/` as
+//! one stream per environment, as AWS writes one CloudWatch stream per
+//! environment. `lambdabox-logs` reads these files to serve the CloudWatch
+//! Logs API.
+//!
+//! A stream is two files, named after the stream (`/` becomes `-`):
+//!
+//! - `<stream>.log`: one event per line, each line ended by `\n`, exactly
+//!   the text of the event (AWS makes one event per printed line, and one per
+//!   platform line). Printed bytes are not escaped: a line is what the
+//!   function printed between two newlines. A line printed without its
+//!   newline is held back until the newline arrives or the invocation ends;
+//!   empty lines are not events (CloudWatch has no empty message); a line
+//!   longer than [`MAX_MESSAGE_BYTES`] is cut into several events.
+//! - `<stream>.idx`: the ingestion times, as 16-byte records, each a
+//!   little-endian `u64` byte offset into `.log` and a little-endian `i64`
+//!   time in milliseconds since the epoch: the events starting at or after
+//!   that offset (up to the next record's) were ingested at that time. A
+//!   record is written only when the time changes; offsets and times never
+//!   decrease.
+//!
+//! Both are appended through buffers flushed at the end of each invocation
+//! (and when the environment is retired), never synced: what a crash of the
+//! server loses is what the current invocation has not finished writing.
+//! A reader ignores index records that point past the last complete line,
+//! and takes a line without a newline as not yet written.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::EngineError;
 
 /// The size of the tail `X-Amz-Log-Result` carries.
 pub const TAIL_BYTES: usize = 4096;
 
+/// The longest message of one event: CloudWatch's 256 KB event size less
+/// its 26 bytes of per-event overhead.
+pub const MAX_MESSAGE_BYTES: usize = 262_144 - 26;
+
 /// One environment's stream.
 #[derive(Debug)]
 pub struct LogStream {
     /// AWS's stream name: `2026/11/28/[$LATEST]<32 hex digits>`.
     pub name: String,
-    file: File,
+    dir: PathBuf,
+    files: Option<Files>,
+    /// A line printed without its newline yet.
+    partial: Vec<u8>,
     /// What the current invocation wrote, while one runs.
     capture: Option<Vec<u8>>,
 }
 
+/// The open files of a stream.
+#[derive(Debug)]
+struct Files {
+    log_path: PathBuf,
+    log: BufWriter<File>,
+    index: BufWriter<File>,
+    /// Bytes in `.log`, written or buffered.
+    len: u64,
+    /// The time of the last index record.
+    indexed_ms: Option<i64>,
+}
+
+impl Files {
+    fn open(dir: &Path, stream: &str) -> Result<Self, EngineError> {
+        fs::create_dir_all(dir).map_err(|source| EngineError::Logs { path: dir.to_owned(), source })?;
+        let open = |path: PathBuf| {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|source| EngineError::Logs { path: path.clone(), source })
+        };
+        let log_path = dir.join(file_name(stream));
+        let index_path = dir.join(index_file_name(stream));
+        let log = open(log_path.clone())?;
+        let len = log.metadata().map(|m| m.len()).unwrap_or(0);
+        let index = open(index_path)?;
+        Ok(Self {
+            log_path,
+            log: BufWriter::with_capacity(64 * 1024, log),
+            index: BufWriter::with_capacity(4 * 1024, index),
+            len,
+            indexed_ms: None,
+        })
+    }
+
+    /// Appends one event's line, with an index record when the time moved.
+    fn append(&mut self, line: &[u8], now_ms: i64) -> std::io::Result<()> {
+        let now_ms = self.indexed_ms.map_or(now_ms, |last| now_ms.max(last));
+        if self.indexed_ms != Some(now_ms) {
+            let mut record = [0u8; 16];
+            record[..8].copy_from_slice(&self.len.to_le_bytes());
+            record[8..].copy_from_slice(&now_ms.to_le_bytes());
+            self.index.write_all(&record)?;
+            self.indexed_ms = Some(now_ms);
+        }
+        self.log.write_all(line)?;
+        self.log.write_all(b"\n")?;
+        self.len += line.len() as u64 + 1;
+        Ok(())
+    }
+
+    /// The log first, so an index record rarely points past the lines.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.log.flush()?;
+        self.index.flush()
+    }
+}
+
 impl LogStream {
-    /// Opens the stream's file for `function` under `root`.
+    /// Opens the stream's files for `function` under `root`.
     pub fn open(root: &Path, function: &str, version: &str) -> Result<Self, EngineError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("{}/[{version}]{id}", chrono::Utc::now().format("%Y/%m/%d"));
         let dir = root.join(function);
-        fs::create_dir_all(&dir).map_err(|source| EngineError::Logs { path: dir.clone(), source })?;
-        let path = dir.join(file_name(&name));
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|source| EngineError::Logs { path: path.clone(), source })?;
-        Ok(Self { name, file, capture: None })
+        let files = Files::open(&dir, &name)?;
+        Ok(Self { name, dir, files: Some(files), partial: Vec::new(), capture: None })
     }
 
-    /// Appends bytes the function's processes printed.
+    /// Appends bytes the function's processes printed: each complete line
+    /// is an event; the rest waits for its newline.
     pub fn write(&mut self, bytes: &[u8]) {
-        if let Err(error) = self.file.write_all(bytes) {
-            tracing::warn!(%error, stream = %self.name, "cannot append to log stream");
+        let now = now_ms();
+        let mut rest = bytes;
+        while let Some(i) = rest.iter().position(|b| *b == b'\n') {
+            if self.partial.is_empty() {
+                self.event(&rest[..i], now);
+            } else {
+                self.partial.extend_from_slice(&rest[..i]);
+                let line = std::mem::take(&mut self.partial);
+                self.event(&line, now);
+            }
+            rest = &rest[i + 1..];
+        }
+        self.partial.extend_from_slice(rest);
+        while self.partial.len() > MAX_MESSAGE_BYTES {
+            let cut = char_boundary(&self.partial, MAX_MESSAGE_BYTES);
+            let head: Vec<u8> = self.partial.drain(..cut).collect();
+            self.event(&head, now);
+        }
+    }
+
+    /// A platform line (without its newline), after any pending output.
+    pub fn line(&mut self, line: &str) {
+        let now = now_ms();
+        self.end_partial(now);
+        self.event(line.as_bytes(), now);
+    }
+
+    /// `START RequestId: … Version: …`, and begins capturing the invocation's
+    /// lines. Reopens the files if the log group was deleted meanwhile.
+    pub fn start(&mut self, request_id: &str, version: &str) {
+        let now = now_ms();
+        self.end_partial(now);
+        self.reopen_if_deleted();
+        self.capture = Some(Vec::new());
+        self.event(format!("START RequestId: {request_id} Version: {version}").as_bytes(), now);
+    }
+
+    /// `END` and `REPORT`; writes the invocation's lines out and returns
+    /// them (the text `X-Amz-Log-Result` carries the tail of).
+    pub fn finish(&mut self, request_id: &str, report: &Report) -> Vec<u8> {
+        let now = now_ms();
+        self.end_partial(now);
+        self.event(format!("END RequestId: {request_id}").as_bytes(), now);
+        self.event(report.line(request_id).trim_end_matches('\n').as_bytes(), now);
+        self.flush();
+        self.capture.take().unwrap_or_default()
+    }
+
+    /// Makes a held-back line without its newline an event.
+    fn end_partial(&mut self, now: i64) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.event(&line, now);
+        }
+    }
+
+    fn event(&mut self, line: &[u8], now: i64) {
+        if line.is_empty() {
+            return;
         }
         if let Some(capture) = &mut self.capture {
-            capture.extend_from_slice(bytes);
+            capture.extend_from_slice(line);
+            capture.push(b'\n');
+        }
+        if let Some(files) = &mut self.files
+            && let Err(error) = files.append(line, now)
+        {
+            tracing::warn!(%error, stream = %self.name, "cannot append to log stream");
         }
     }
 
-    /// `START RequestId: … Version: …`, and begins capturing the invocation's lines.
-    pub fn start(&mut self, request_id: &str, version: &str) {
-        self.capture = Some(Vec::new());
-        self.write(format!("START RequestId: {request_id} Version: {version}\n").as_bytes());
+    fn flush(&mut self) {
+        if let Some(files) = &mut self.files
+            && let Err(error) = files.flush()
+        {
+            tracing::warn!(%error, stream = %self.name, "cannot write log stream");
+        }
     }
 
-    /// `END` and `REPORT`; returns what the invocation logged (for the tail).
-    pub fn finish(&mut self, request_id: &str, report: &Report) -> Vec<u8> {
-        self.write(format!("END RequestId: {request_id}\n").as_bytes());
-        self.write(report.line(request_id).as_bytes());
-        self.capture.take().unwrap_or_default()
+    /// DeleteLogGroup removes the files of live streams too; the next
+    /// invocation starts them again, as AWS recreates a deleted group.
+    fn reopen_if_deleted(&mut self) {
+        let gone = self.files.as_ref().is_none_or(|f| !f.log_path.exists());
+        if gone {
+            self.files = match Files::open(&self.dir, &self.name) {
+                Ok(files) => Some(files),
+                Err(error) => {
+                    tracing::warn!(%error, stream = %self.name, "cannot reopen log stream");
+                    None
+                }
+            };
+        }
     }
 }
 
-/// A stream name as a file name (`/` is not allowed in one).
+impl Drop for LogStream {
+    fn drop(&mut self) {
+        self.end_partial(now_ms());
+        self.flush();
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The largest cut at most `max` bytes in that does not split a UTF-8
+/// character (or `max` when the bytes are not UTF-8 there).
+fn char_boundary(bytes: &[u8], max: usize) -> usize {
+    (max.saturating_sub(3)..=max)
+        .rev()
+        .find(|&i| i == bytes.len() || bytes.get(i).is_some_and(|b| (*b as i8) >= -0x40))
+        .unwrap_or(max)
+}
+
+/// A stream name as the name of its log file (`/` is not allowed in one).
 pub fn file_name(stream: &str) -> PathBuf {
     PathBuf::from(format!("{}.log", stream.replace('/', "-")))
+}
+
+/// A stream name as the name of its index file.
+pub fn index_file_name(stream: &str) -> PathBuf {
+    PathBuf::from(format!("{}.idx", stream.replace('/', "-")))
 }
 
 /// The figures of AWS's REPORT line.
@@ -106,6 +288,19 @@ pub fn tail_base64(log: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn report() -> Report {
+        Report { duration: Duration::from_millis(1), memory_size_mb: 128, max_memory_used_mb: 1, init_duration: None }
+    }
+
+    /// The index records of a stream: (offset, ms).
+    fn records(dir: &Path, s: &LogStream) -> Vec<(u64, i64)> {
+        let bytes = fs::read(dir.join("f").join(index_file_name(&s.name))).unwrap();
+        bytes
+            .chunks_exact(16)
+            .map(|r| (u64::from_le_bytes(r[..8].try_into().unwrap()), i64::from_le_bytes(r[8..].try_into().unwrap())))
+            .collect()
+    }
+
     #[test]
     fn report_line_like_aws() {
         let r = Report {
@@ -127,16 +322,96 @@ mod tests {
         s.write(b"before\n");
         s.start("r1", "$LATEST");
         s.write(b"hello\n");
-        let report = Report {
-            duration: Duration::from_millis(1),
-            memory_size_mb: 128,
-            max_memory_used_mb: 1,
-            init_duration: None,
-        };
-        let captured = String::from_utf8(s.finish("r1", &report)).unwrap();
+        let captured = String::from_utf8(s.finish("r1", &report())).unwrap();
         assert!(captured.starts_with("START RequestId: r1 Version: $LATEST\nhello\nEND RequestId: r1\nREPORT"));
+        assert!(captured.ends_with("\t\n"), "{captured:?}");
         let file = fs::read_to_string(dir.path().join("f").join(file_name(&s.name))).unwrap();
         assert!(file.starts_with("before\nSTART"));
         assert!(s.name.contains("[$LATEST]"));
+    }
+
+    #[test]
+    fn lines_without_newline_wait_for_it_or_the_end_of_the_invocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        s.start("r1", "$LATEST");
+        s.write(b"hel");
+        s.write(b"lo\nwor");
+        s.write(b"ld\n\nno newline");
+        s.line("RequestId: r1 Error: Runtime exited with error: exit status 1");
+        let captured = String::from_utf8(s.finish("r1", &report())).unwrap();
+        let lines: Vec<&str> = captured.lines().collect();
+        assert_eq!(
+            lines[..5],
+            [
+                "START RequestId: r1 Version: $LATEST",
+                "hello",
+                "world",
+                "no newline",
+                "RequestId: r1 Error: Runtime exited with error: exit status 1"
+            ]
+        );
+        assert_eq!(lines[5], "END RequestId: r1");
+        let file = fs::read_to_string(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        assert_eq!(file, captured);
+    }
+
+    #[test]
+    fn index_records_offsets_and_times_of_the_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = now_ms();
+        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        s.write(b"init\n");
+        s.start("r1", "$LATEST");
+        s.finish("r1", &report());
+        let after = now_ms();
+        let records = records(dir.path(), &s);
+        assert!(!records.is_empty());
+        assert_eq!(records[0].0, 0);
+        for pair in records.windows(2) {
+            assert!(pair[0].0 < pair[1].0 && pair[0].1 < pair[1].1, "{records:?}");
+        }
+        let log = fs::read(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        for (offset, ms) in &records {
+            assert!(*offset == 0 || log[*offset as usize - 1] == b'\n', "a record starts a line");
+            assert!((before..=after).contains(ms));
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_into_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        s.start("r1", "$LATEST");
+        let long = "é".repeat(MAX_MESSAGE_BYTES);
+        s.write(long.as_bytes());
+        let captured = String::from_utf8(s.finish("r1", &report())).expect("cuts keep characters whole");
+        let lines: Vec<&str> = captured.lines().collect();
+        assert_eq!(lines[1..lines.len() - 2].concat(), long);
+        assert!(lines.iter().all(|l| l.len() <= MAX_MESSAGE_BYTES));
+    }
+
+    #[test]
+    fn a_deleted_group_is_written_again_by_the_next_invocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        s.start("r1", "$LATEST");
+        s.finish("r1", &report());
+        fs::remove_dir_all(dir.path().join("f")).unwrap();
+        s.start("r2", "$LATEST");
+        s.finish("r2", &report());
+        let file = fs::read_to_string(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        assert!(file.starts_with("START RequestId: r2 "), "{file}");
+        assert_eq!(records(dir.path(), &s)[0].0, 0);
+    }
+
+    #[test]
+    fn output_after_the_last_invocation_is_written_when_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        let path = dir.path().join("f").join(file_name(&s.name));
+        s.write(b"late line");
+        drop(s);
+        assert_eq!(fs::read_to_string(path).unwrap(), "late line\n");
     }
 }

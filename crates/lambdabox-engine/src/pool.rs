@@ -90,8 +90,13 @@ impl Pools {
             inner.next_token += 1;
             let token = inner.next_token;
             inner.idle.push(Idle { key, env, token, since: Instant::now() });
-            let excess = inner.idle.len().saturating_sub(max_idle);
-            let evicted: Vec<_> = inner.idle.drain(..excess).map(|i| i.env).collect();
+            let mut excess = inner.idle.iter().filter(|i| !i.env.provisioned).count().saturating_sub(max_idle);
+            let mut evicted = Vec::new();
+            while excess > 0 {
+                let Some(n) = inner.idle.iter().position(|i| !i.env.provisioned) else { break };
+                evicted.push(inner.idle.remove(n).env);
+                excess -= 1;
+            }
             (token, evicted)
         };
         retire_later(evicted);
@@ -116,6 +121,30 @@ impl Pools {
         gone.into_iter().map(|i| i.env).collect()
     }
 
+    /// How many idle provisioned environments serve `key`.
+    pub fn provisioned_idle(&self, key: &PoolKey) -> usize {
+        self.lock().idle.iter().filter(|i| &i.key == key && i.env.provisioned).count()
+    }
+
+    /// Takes idle provisioned environments of `key` beyond `keep`.
+    pub fn take_provisioned_beyond(&self, key: &PoolKey, keep: usize) -> Vec<ExecutionEnvironment> {
+        let mut inner = self.lock();
+        let mut seen = 0;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < inner.idle.len() {
+            if &inner.idle[i].key == key && inner.idle[i].env.provisioned {
+                seen += 1;
+                if seen > keep {
+                    out.push(inner.idle.remove(i).env);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
     pub fn drain_all(&self) -> Vec<ExecutionEnvironment> {
         self.lock().idle.drain(..).map(|i| i.env).collect()
     }
@@ -128,8 +157,9 @@ impl Pools {
 
     fn expire(&self, keep_alive: Duration) -> Vec<ExecutionEnvironment> {
         let mut inner = self.lock();
-        let (gone, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut inner.idle).into_iter().partition(|i| i.since.elapsed() >= keep_alive);
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut inner.idle)
+            .into_iter()
+            .partition(|i| !i.env.provisioned && i.since.elapsed() >= keep_alive);
         inner.idle = kept;
         gone.into_iter().map(|i| i.env).collect()
     }

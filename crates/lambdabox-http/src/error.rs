@@ -53,9 +53,10 @@ impl From<ControlError> for ApiError {
             E::Validation(_)
             | E::Environment(EnvironmentError::Validation(_))
             | E::Handler(HandlerError::Validation(_)) => (StatusCode::BAD_REQUEST, "ValidationException"),
-            E::FunctionNotFound { .. } | E::AliasNotFound { .. } | E::EventInvokeConfigNotFound { .. } => {
-                (StatusCode::NOT_FOUND, "ResourceNotFoundException")
-            }
+            E::FunctionNotFound { .. }
+            | E::AliasNotFound { .. }
+            | E::EventInvokeConfigNotFound { .. }
+            | E::ProvisionedNotFound { .. } => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
             E::FunctionAlreadyExists { .. } | E::AliasAlreadyExists { .. } | E::VersionInUse { .. } => {
                 (StatusCode::CONFLICT, "ResourceConflictException")
             }
@@ -75,6 +76,9 @@ impl From<ControlError> for ApiError {
             | E::CodeSha256Mismatch { .. }
             | E::InvalidRouting(_)
             | E::UnsupportedDestination { .. }
+            | E::UnreservedBelowMinimum
+            | E::ProvisionedAboveReserved
+            | E::ProvisionedOnLatest
             | E::InvalidTags(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),
             E::Store(source) => {
                 tracing::error!(error = ?source, "store failure");

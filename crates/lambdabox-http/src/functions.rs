@@ -122,6 +122,11 @@ pub async fn get(
             location: format!("http://{host}/_lambdabox/code/{}", view.config.code.blob_key),
         },
         tags: (!view.tags.is_empty()).then(|| view.tags.clone()),
+        concurrency: state
+            .invoker
+            .control()
+            .reserved_for(view.config.name.as_str())
+            .map(|n| lambdabox_proto::control::Concurrency { reserved_concurrent_executions: Some(i64::from(n)) }),
         configuration: configuration(&view),
     }))
 }

@@ -46,6 +46,14 @@ impl From<InvokeError> for ApiError {
     fn from(e: InvokeError) -> Self {
         match e {
             InvokeError::Control(c) => c.into(),
+            InvokeError::Throttled(throttle) => ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                error_type: "TooManyRequestsException",
+                body: lambdabox_proto::ErrorBody {
+                    reason: Some(throttle.reason().to_owned()),
+                    ..lambdabox_proto::ErrorBody::user("Rate Exceeded.")
+                },
+            },
             other => {
                 tracing::error!(error = ?other, "invoke failed");
                 ApiError {

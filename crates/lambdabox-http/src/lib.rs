@@ -4,6 +4,7 @@
 
 mod account;
 mod body;
+mod concurrency;
 mod error;
 mod event_invoke;
 mod functions;
@@ -61,6 +62,12 @@ pub fn router(state: AppState) -> Router {
             get(event_invoke::get).put(event_invoke::put).post(event_invoke::update).delete(event_invoke::delete),
         )
         .route("/2019-09-25/functions/{name}/event-invoke-config/list", get(event_invoke::list))
+        .route("/2017-10-31/functions/{name}/concurrency", put(concurrency::put).delete(concurrency::delete))
+        .route("/2019-09-30/functions/{name}/concurrency", get(concurrency::get))
+        .route(
+            "/2019-09-30/functions/{name}/provisioned-concurrency",
+            put(concurrency::put_provisioned).get(concurrency::get_provisioned).delete(concurrency::delete_provisioned),
+        )
         .route("/2017-03-31/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
         .route("/2016-08-19/account-settings", get(account::settings))
         .route("/2016-08-19/account-settings/", get(account::settings))

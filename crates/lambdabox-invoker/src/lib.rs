@@ -7,6 +7,7 @@
 //! runs them, retries failures with backoff, and hands results to the
 //! destinations and dead-letter function the configuration names.
 
+mod concurrency;
 mod destination;
 mod workers;
 
@@ -19,6 +20,9 @@ use lambdabox_engine::{Engine, EngineError, InvokeRequest, InvokeResult};
 use lambdabox_model::Region;
 use lambdabox_store::{EventQueue, NewEvent, StoreError};
 use tokio::sync::Notify;
+
+pub use concurrency::Throttle;
+use concurrency::{Concurrency, Slot};
 
 /// How the asynchronous workers behave.
 #[derive(Debug, Clone)]
@@ -44,6 +48,8 @@ pub enum InvokeError {
     Engine(#[from] EngineError),
     #[error("queue an event")]
     Queue(#[source] StoreError),
+    #[error("Rate Exceeded.")]
+    Throttled(Throttle),
     #[error("the code package of {function} is not on local disk")]
     CodeNotLocal { function: String },
 }
@@ -63,6 +69,7 @@ pub struct Invoker {
     config: InvokerConfig,
     /// Wakes the dispatcher when an event is queued or a worker frees up.
     wake: Notify,
+    running: Concurrency,
 }
 
 /// A uniform sample in [0, 1) for weighted alias routing.
@@ -81,7 +88,7 @@ impl Invoker {
         queue: Arc<EventQueue>,
         config: InvokerConfig,
     ) -> Arc<Self> {
-        Arc::new(Self { control, engine, queue, config, wake: Notify::new() })
+        Arc::new(Self { control, engine, queue, config, wake: Notify::new(), running: Concurrency::default() })
     }
 
     pub fn control(&self) -> &Arc<ControlPlane> {
@@ -102,7 +109,15 @@ impl Invoker {
         Ok(self.control.resolve(region, identifier, qualifier, Some(sample())).await?)
     }
 
-    /// Runs a resolved function once and waits for the outcome.
+    /// A concurrency slot for a function, or why it is throttled.
+    pub(crate) fn slot(&self, function: &str) -> Result<Slot, InvokeError> {
+        self.running
+            .acquire(function, self.control.reserved_for(function), self.control.unreserved_limit())
+            .map_err(InvokeError::Throttled)
+    }
+
+    /// Runs a resolved function once and waits for the outcome (throttled
+    /// when its concurrency is in use).
     pub async fn run(
         &self,
         request_id: String,
@@ -111,6 +126,7 @@ impl Invoker {
         payload: Bytes,
         client_context: Option<String>,
     ) -> Result<Invoked, InvokeError> {
+        let _slot = self.slot(function.config.name.as_str())?;
         let code_zip = self
             .control
             .blobs()
@@ -126,6 +142,59 @@ impl Invoker {
         };
         let result = self.engine.invoke(request, code_zip).await?;
         Ok(Invoked { function, result })
+    }
+
+    /// Keeps `count` environments of the version a qualifier names
+    /// initialised ahead of demand (0 releases them). Returns how many are ready.
+    pub async fn provision(
+        &self,
+        region: &Region,
+        function: &str,
+        qualifier: &str,
+        count: usize,
+    ) -> Result<usize, InvokeError> {
+        let view = self.control.resolve(region, function, Some(qualifier), None).await?;
+        let code_zip = self
+            .control
+            .blobs()
+            .local_path(&view.config.code.blob_key)
+            .ok_or_else(|| InvokeError::CodeNotLocal { function: view.config.name.to_string() })?;
+        let request = InvokeRequest {
+            request_id: String::new(),
+            function: view.config,
+            invoked_arn: view.arn,
+            region: region.clone(),
+            payload: Bytes::new(),
+            client_context: None,
+        };
+        Ok(self.engine.provision(&request, code_zip, count).await?)
+    }
+
+    /// How many provisioned environments of a qualifier are ready.
+    pub async fn provisioned_ready(&self, region: &Region, function: &str, qualifier: &str) -> usize {
+        match self.control.resolve(region, function, Some(qualifier), None).await {
+            Ok(view) => self.engine.provisioned_ready(&view.config, region),
+            Err(_) => 0,
+        }
+    }
+
+    /// Provisions every stored provisioned-concurrency setting (at start-up), in the background.
+    pub fn restore_provisioning(self: &Arc<Self>, region: Region) {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let configs = match this.control.all_provisioned().await {
+                Ok(c) => c,
+                Err(error) => {
+                    tracing::error!(%error, "cannot read provisioned concurrency");
+                    return;
+                }
+            };
+            for c in configs {
+                if let Err(error) = this.provision(&region, &c.function, &c.qualifier, c.requested as usize).await {
+                    tracing::warn!(%error, function = %c.function, "cannot provision");
+                }
+            }
+        });
     }
 
     /// Commits an asynchronous invocation of an already resolved function;

@@ -13,6 +13,9 @@ use tokio::sync::Semaphore;
 use crate::destination::{Condition, record};
 use crate::{InvokeError, Invoker, InvokerConfig, now_ms};
 
+/// How long a throttled event waits before it is tried again.
+const THROTTLED_WAIT: Duration = Duration::from_millis(200);
+
 /// The longest the dispatcher sleeps before looking at the queue again.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -118,6 +121,11 @@ impl Invoker {
         let invoked = self
             .run(e.request_id.clone(), function.clone(), region.clone(), Bytes::from(e.payload.clone()), None)
             .await;
+        if let Err(InvokeError::Throttled(_)) = invoked {
+            // Throttled events wait in the queue; the attempt does not count.
+            self.postpone(id).await;
+            return;
+        }
         let runs = attempts + 1;
         match invoked {
             Ok(done) if !done.result.outcome.is_error() => {
@@ -186,6 +194,14 @@ impl Invoker {
         let queue = Arc::clone(&self.queue);
         if let Ok(Err(error)) = tokio::task::spawn_blocking(move || queue.retry(id, due)).await {
             tracing::error!(%error, id, "cannot reschedule an event");
+        }
+    }
+
+    async fn postpone(&self, id: i64) {
+        let due = now_ms() + THROTTLED_WAIT.as_millis() as i64;
+        let queue = Arc::clone(&self.queue);
+        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || queue.postpone(id, due)).await {
+            tracing::error!(%error, id, "cannot postpone a throttled event");
         }
     }
 

@@ -242,6 +242,8 @@ pub struct GetFunctionResponse {
     pub code: FunctionCodeLocation,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
 }
 
 /// `GET /2015-03-31/functions/`
@@ -460,4 +462,39 @@ mod tests {
         assert_eq!(chrono_seconds("2000-03-01T00:00:00.000+0000"), 951_868_800.0);
         assert_eq!(chrono_seconds("garbage"), 0.0);
     }
+}
+
+/// `PUT /2017-10-31/functions/{FunctionName}/concurrency` and the Get answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Concurrency {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrent_executions: Option<i64>,
+}
+
+/// `PUT /2019-09-30/functions/{FunctionName}/provisioned-concurrency`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutProvisionedConcurrencyConfigRequest {
+    pub provisioned_concurrent_executions: Option<i64>,
+}
+
+/// A provisioned concurrency setting and its progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProvisionedConcurrencyConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_arn: Option<String>,
+    pub requested_provisioned_concurrent_executions: u32,
+    pub available_provisioned_concurrent_executions: u32,
+    pub allocated_provisioned_concurrent_executions: u32,
+    pub status: String,
+    pub last_modified: String,
+}
+
+/// `GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency?List=ALL`
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListProvisionedConcurrencyConfigsResponse {
+    pub provisioned_concurrency_configs: Vec<ProvisionedConcurrencyConfig>,
 }

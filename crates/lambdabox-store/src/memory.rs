@@ -16,6 +16,8 @@ struct Extra {
     last_version: u64,
     aliases: BTreeMap<String, AliasConfig>,
     event_invoke: BTreeMap<String, EventInvokeConfig>,
+    reserved: Option<u32>,
+    provisioned: BTreeMap<String, (u32, String)>,
 }
 
 /// Function metadata in a map; nothing survives the process.
@@ -214,6 +216,40 @@ impl FunctionStore for MemoryStore {
             .get(name.as_str())
             .map(|(_, e)| e.event_invoke.iter().map(|(q, c)| (q.clone(), c.clone())).collect())
             .unwrap_or_default())
+    }
+
+    fn set_reserved_concurrency(&self, name: &FunctionName, reserved: Option<u32>) -> Result<(), StoreError> {
+        let mut map = self.map();
+        let (_, e) = map.get_mut(name.as_str()).ok_or_else(|| StoreError::NotFound { name: name.to_string() })?;
+        e.reserved = reserved;
+        Ok(())
+    }
+
+    fn reserved_concurrency(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        Ok(self.map().iter().filter_map(|(n, (_, e))| e.reserved.map(|r| (n.clone(), r))).collect())
+    }
+
+    fn set_provisioned_concurrency(
+        &self,
+        name: &FunctionName,
+        qualifier: &str,
+        provisioned: Option<(u32, String)>,
+    ) -> Result<(), StoreError> {
+        let mut map = self.map();
+        let (_, e) = map.get_mut(name.as_str()).ok_or_else(|| StoreError::NotFound { name: name.to_string() })?;
+        match provisioned {
+            Some(p) => e.provisioned.insert(qualifier.to_owned(), p),
+            None => e.provisioned.remove(qualifier),
+        };
+        Ok(())
+    }
+
+    fn provisioned_concurrency(&self) -> Result<Vec<(String, String, u32, String)>, StoreError> {
+        Ok(self
+            .map()
+            .iter()
+            .flat_map(|(n, (_, e))| e.provisioned.iter().map(move |(q, (r, m))| (n.clone(), q.clone(), *r, m.clone())))
+            .collect())
     }
 
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {

@@ -164,6 +164,15 @@ impl EventQueue {
         Ok(())
     }
 
+    /// The event could not run yet (throttled): due again at `due_ms`,
+    /// without counting an attempt.
+    pub fn postpone(&self, id: i64, due_ms: i64) -> Result<(), StoreError> {
+        self.lock()
+            .execute("UPDATE events SET in_flight = 0, due_ms = ?2 WHERE id = ?1", params![id, due_ms])
+            .map_err(err("postpone"))?;
+        Ok(())
+    }
+
     /// The event ran out of retries or age: keep it in `dead_events`.
     pub fn fail(&self, id: i64, now_ms: i64, reason: &str) -> Result<(), StoreError> {
         let mut conn = self.lock();

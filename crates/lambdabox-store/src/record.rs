@@ -93,6 +93,23 @@ pub trait FunctionStore: Send + Sync {
     /// Every qualifier's settings, by qualifier.
     fn list_event_invoke_configs(&self, name: &FunctionName) -> Result<Vec<(String, EventInvokeConfig)>, StoreError>;
 
+    /// Sets (Some) or removes (None) a function's reserved concurrency.
+    fn set_reserved_concurrency(&self, name: &FunctionName, reserved: Option<u32>) -> Result<(), StoreError>;
+
+    /// Every function's reserved concurrency.
+    fn reserved_concurrency(&self) -> Result<Vec<(String, u32)>, StoreError>;
+
+    /// Sets (Some) or removes (None) the provisioned concurrency of a version or alias.
+    fn set_provisioned_concurrency(
+        &self,
+        name: &FunctionName,
+        qualifier: &str,
+        provisioned: Option<(u32, String)>,
+    ) -> Result<(), StoreError>;
+
+    /// Every provisioned concurrency setting: (function, qualifier, requested, last modified).
+    fn provisioned_concurrency(&self) -> Result<Vec<(String, String, u32, String)>, StoreError>;
+
     /// Every blob key some version still names.
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError>;
 
@@ -175,6 +192,14 @@ pub(crate) mod tests {
         assert_eq!(store.list_event_invoke_configs(name).unwrap(), vec![("$LATEST".to_string(), eic)]);
         assert!(store.delete_event_invoke_config(name, "$LATEST").unwrap());
         assert!(store.get_event_invoke_config(name, "$LATEST").unwrap().is_none());
+        store.set_reserved_concurrency(name, Some(5)).unwrap();
+        assert_eq!(store.reserved_concurrency().unwrap(), vec![(name.to_string(), 5)]);
+        store.set_reserved_concurrency(name, None).unwrap();
+        assert!(store.reserved_concurrency().unwrap().is_empty());
+        store.set_provisioned_concurrency(name, "2", Some((3, "t".into()))).unwrap();
+        assert_eq!(store.provisioned_concurrency().unwrap(), vec![(name.to_string(), "2".into(), 3, "t".into())]);
+        store.set_provisioned_concurrency(name, "2", None).unwrap();
+        assert!(store.provisioned_concurrency().unwrap().is_empty());
         let mut stray = moved.clone();
         stray.revision_id = "x".into();
         assert!(matches!(store.put_alias(name, &stray, Some("x")), Err(StoreError::AliasNotFound { .. })));

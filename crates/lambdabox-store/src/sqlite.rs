@@ -51,6 +51,19 @@ CREATE TABLE event_invoke_configs (
     PRIMARY KEY (function_name, qualifier)
 );
 "#,
+    r#"
+CREATE TABLE reserved_concurrency (
+    function_name TEXT PRIMARY KEY REFERENCES functions(name) ON DELETE CASCADE,
+    reserved      INTEGER NOT NULL
+);
+CREATE TABLE provisioned_concurrency (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier     TEXT NOT NULL,
+    requested     INTEGER NOT NULL,
+    last_modified TEXT NOT NULL,
+    PRIMARY KEY (function_name, qualifier)
+);
+"#,
 ];
 
 /// Function metadata in one SQLite file.
@@ -505,6 +518,66 @@ impl FunctionStore for SqliteStore {
             out.push((q, config));
         }
         Ok(out)
+    }
+
+    fn set_reserved_concurrency(&self, name: &FunctionName, reserved: Option<u32>) -> Result<(), StoreError> {
+        let conn = self.lock();
+        match reserved {
+            Some(n) => conn.execute(
+                "INSERT INTO reserved_concurrency (function_name, reserved) VALUES (?1, ?2) \
+                 ON CONFLICT (function_name) DO UPDATE SET reserved = excluded.reserved",
+                params![name.as_str(), n],
+            ),
+            None => conn.execute("DELETE FROM reserved_concurrency WHERE function_name = ?1", [name.as_str()]),
+        }
+        .map_err(query_err("set reserved concurrency of", name.as_str()))?;
+        Ok(())
+    }
+
+    fn reserved_concurrency(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT function_name, reserved FROM reserved_concurrency ORDER BY function_name")
+            .map_err(query_err("list reserved concurrency", ""))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))
+            .map_err(query_err("list reserved concurrency", ""))?;
+        rows.collect::<Result<_, _>>().map_err(query_err("list reserved concurrency", ""))
+    }
+
+    fn set_provisioned_concurrency(
+        &self,
+        name: &FunctionName,
+        qualifier: &str,
+        provisioned: Option<(u32, String)>,
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        match provisioned {
+            Some((n, modified)) => conn.execute(
+                "INSERT INTO provisioned_concurrency (function_name, qualifier, requested, last_modified) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (function_name, qualifier) DO UPDATE SET requested = excluded.requested, last_modified = excluded.last_modified",
+                params![name.as_str(), qualifier, n, modified],
+            ),
+            None => conn.execute(
+                "DELETE FROM provisioned_concurrency WHERE function_name = ?1 AND qualifier = ?2",
+                params![name.as_str(), qualifier],
+            ),
+        }
+        .map_err(query_err("set provisioned concurrency of", name.as_str()))?;
+        Ok(())
+    }
+
+    fn provisioned_concurrency(&self) -> Result<Vec<(String, String, u32, String)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT function_name, qualifier, requested, last_modified FROM provisioned_concurrency ORDER BY function_name, qualifier",
+            )
+            .map_err(query_err("list provisioned concurrency", ""))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(query_err("list provisioned concurrency", ""))?;
+        rows.collect::<Result<_, _>>().map_err(query_err("list provisioned concurrency", ""))
     }
 
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {

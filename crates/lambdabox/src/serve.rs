@@ -62,6 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         blobs,
         ControlPlaneConfig { account: args.account_id, ..ControlPlaneConfig::default() },
     ));
+    control.load_concurrency().await.context("load concurrency settings")?;
     let removed = control.collect_garbage().await.context("collect orphaned code blobs")?;
     if removed > 0 {
         tracing::info!(removed, "removed code blobs no function refers to");
@@ -83,6 +84,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if requeued > 0 {
         tracing::info!(requeued, "queued again the events a crash interrupted");
     }
+    invoker.restore_provisioning(args.region.clone());
     let app = lambdabox_http::router(AppState { invoker, default_region: args.region });
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
