@@ -19,6 +19,8 @@ pub enum ControlError {
         "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
     )]
     RevisionMismatch,
+    #[error("{message}")]
+    UnknownRuntime { message: String },
     #[error("Runtime and Handler are mandatory parameters for functions created with deployment packages.")]
     RuntimeAndHandlerRequired,
     #[error("{0}")]

@@ -200,7 +200,11 @@ impl ControlPlane {
     }
 
     fn runtime_and_handler(&self, runtime: &str, handler: &str) -> Result<String, ControlError> {
-        let spec = self.config.runtimes.resolve(runtime)?;
+        // AWS reports an unknown runtime as InvalidParameterValueException,
+        // with the enum constraint's text but without the validation prefix.
+        let spec = self.config.runtimes.resolve(runtime).map_err(|e| ControlError::UnknownRuntime {
+            message: format!("Value {} at 'runtime' failed to satisfy constraint: {}", e.value, e.constraint),
+        })?;
         spec.validate_handler(handler)?;
         Ok(runtime.to_owned())
     }

@@ -64,6 +64,7 @@ impl From<ControlError> for ApiError {
             E::RequestTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException"),
             E::CodeStorageExceeded => (StatusCode::BAD_REQUEST, "CodeStorageExceededException"),
             E::RuntimeAndHandlerRequired
+            | E::UnknownRuntime { .. }
             | E::Package(_)
             | E::Environment(_)
             | E::Handler(_)
