@@ -51,6 +51,8 @@ public class HttpConnection {
     private Socket socket;
     private InputStream in;
     private OutputStream out;
+    private Thread connector;
+    private Socket preconnected;
 
     public HttpConnection(String host, int port, String userAgent) {
         this.host = host;
@@ -77,6 +79,49 @@ public class HttpConnection {
         s.setTcpNoDelay(true);
         s.connect(new InetSocketAddress(host, port));
         return s;
+    }
+
+    /**
+     * Opens the connection on another thread, so that it is ready when INIT ends (the JDK's
+     * socket classes and their method handles cost ~20 ms to load, which then overlaps with
+     * loading the handler). A failure is left to the first request.
+     */
+    public void connectInBackground() {
+        Thread t = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    Socket s = connect();
+                    synchronized (HttpConnection.this) {
+                        preconnected = s;
+                    }
+                } catch (IOException e) {
+                    // the first request connects again, and reports what fails
+                }
+            }
+        }, "lambdabox-connect");
+        t.setDaemon(true);
+        connector = t;
+        t.start();
+    }
+
+    private void takePreconnected() throws IOException {
+        Thread t = connector;
+        connector = null;
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting", e);
+        }
+        synchronized (this) {
+            if (preconnected != null) {
+                socket = preconnected;
+                preconnected = null;
+                in = new BufferedInputStream(socket.getInputStream(), 65536);
+                out = socket.getOutputStream();
+            }
+        }
     }
 
     public void close() {
@@ -136,6 +181,9 @@ public class HttpConnection {
     /** Sends one request and reads its whole response. {@code headers} are name, value pairs. */
     public Response request(String method, String path, String[] headers, byte[] body) throws IOException {
         byte[] data = encode(method, path, headers, body);
+        if (connector != null) {
+            takePreconnected(); // counts as reused: the server may have closed it while idle
+        }
         for (int attempt = 0; ; attempt++) {
             boolean reused = socket != null;
             if (!reused) {

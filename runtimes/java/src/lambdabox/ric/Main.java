@@ -38,7 +38,9 @@ public final class Main {
         }
 
         String userAgent = "aws-lambda-java/" + System.getProperty("java.version") + "-lambdabox";
-        RuntimeApiClient client = new RuntimeApiClient(HttpConnection.forAddress(env.runtimeApi, userAgent));
+        HttpConnection connection = HttpConnection.forAddress(env.runtimeApi, userAgent);
+        connection.connectInBackground();
+        RuntimeApiClient client = new RuntimeApiClient(connection);
         ClassLoader loader = new CustomerClassLoader(env.taskRoot, "/opt/java", Main.class.getClassLoader());
         Thread.currentThread().setContextClassLoader(loader);
 

@@ -73,6 +73,14 @@ public final class HandlerLoaderTest {
         eq(before + 1, testfn.Handlers.Methods.instances);
     }
 
+    public static void testCustomPojoSerializerService() throws Throwable {
+        java.io.File dir = new java.io.File(System.getProperty("lambdabox.test.dir"), "custom-serializer");
+        ClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toURI().toURL()},
+                HandlerLoaderTest.class.getClassLoader());
+        LambdaHandler h = new HandlerLoader(loader, new PrintStream(WARNINGS, true)).load("testfn.Handlers$Methods::greet");
+        eq("HI {\"NOT\":\"PARSED\"}", utf8(h.call(bytes("{\"not\":\"parsed\"}"), context())));
+    }
+
     public static void testClassNotFound() {
         UserFault f = fault("example.Missing::handleRequest");
         eq("Class not found: example.Missing", f.msg);

@@ -146,6 +146,51 @@ public final class HttpConnectionTest {
         }
     }
 
+    public static void testBackgroundConnectionIsUsed() throws Exception {
+        try (ScriptedServer s = new ScriptedServer(List.of("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"), false)) {
+            HttpConnection c = new HttpConnection("127.0.0.1", s.port(), null);
+            c.connectInBackground();
+            eq("a", utf8(c.request("GET", "/", new String[0], null).body));
+            eq(1, s.connections.get());
+            c.close();
+        }
+    }
+
+    public static void testBackgroundConnectionClosedWhileIdleIsRetried() throws Exception {
+        // The server accepts, then closes without a reply (an idle timeout): the request is
+        // sent again on a fresh connection.
+        try (ServerSocket server = new ServerSocket(0)) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.accept().close();
+                    try (Socket second = server.accept()) {
+                        InputStream in = second.getInputStream();
+                        byte[] buf = new byte[4096];
+                        in.read(buf);
+                        second.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb".getBytes(StandardCharsets.ISO_8859_1));
+                        second.getOutputStream().flush();
+                        Thread.sleep(100);
+                    }
+                } catch (Exception ignored) {
+                    // the test is over
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            HttpConnection c = new HttpConnection("127.0.0.1", server.getLocalPort(), null);
+            c.connectInBackground();
+            Thread.sleep(50);
+            eq("b", utf8(c.request("GET", "/", new String[0], null).body));
+            c.close();
+        }
+    }
+
+    public static void testBackgroundConnectionFailureIsReportedByTheRequest() {
+        HttpConnection c = new HttpConnection("127.0.0.1", 1, null);
+        c.connectInBackground();
+        Assert.raises(IOException.class, () -> c.request("GET", "/", new String[0], null));
+    }
+
     public static void testHeaderValuesCannotBreakTheFraming() throws Exception {
         try (ScriptedServer s = new ScriptedServer(List.of("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"), false)) {
             HttpConnection c = new HttpConnection("127.0.0.1", s.port(), null);

@@ -195,6 +195,22 @@ public final class MapperTest {
         eq(new Date(1700000000000L), read("\"2023-11-14T22:13:20.000+0000\"", Date.class));
     }
 
+    public static void testEventsClassesMatchNamesIgnoringCase() {
+        com.amazonaws.services.lambda.runtime.events.SQSEvent e = (com.amazonaws.services.lambda.runtime.events.SQSEvent)
+                read("{\"Records\":[{\"messageId\":\"m1\",\"body\":\"hi\",\"eventSource\":\"aws:sqs\"}]}",
+                        com.amazonaws.services.lambda.runtime.events.SQSEvent.class);
+        eq("m1", e.getRecords().get(0).getMessageId());
+        eq("aws:sqs", e.getRecords().get(0).getEventSource());
+        // Other classes match names exactly (ACCEPT_CASE_INSENSITIVE_PROPERTIES is off).
+        eq(null, ((Order) read("{\"ID\":\"x\"}", Order.class)).getId());
+    }
+
+    public static void testPublicFinalFieldsAreWritten() {
+        testfn.Constants c = (testfn.Constants) read("{\"name\":\"set\",\"count\":2}", testfn.Constants.class);
+        eq("set", c.name);
+        eq(2, c.count);
+    }
+
     // ---- writing ----
 
     private static String write(Object v) {
