@@ -271,6 +271,13 @@ impl ExecutionEnvironment {
         (outcome, log)
     }
 
+    /// Whether the runtime process is still running (a runtime may exit on
+    /// purpose after reporting an error, as Java's does after an
+    /// `OutOfMemoryError`).
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.sandbox.as_mut().map(|s| s.try_wait()), Some(Ok(None)))
+    }
+
     pub fn is_frozen(&self) -> bool {
         self.frozen
     }

@@ -163,7 +163,18 @@ impl Engine {
         let key = PoolKey::of(f, &request.region);
         let request_id = request.request_id.clone();
         let timeout = Duration::from_secs(u64::from(f.timeout.get()));
-        let (mut env, cold_start) = match self.pools.take(&key) {
+        let warm = loop {
+            match self.pools.take(&key) {
+                Some(mut env) => {
+                    if env.is_alive() {
+                        break Some(env);
+                    }
+                    env.retire().await;
+                }
+                None => break None,
+            }
+        };
+        let (mut env, cold_start) = match warm {
             Some(env) => (env, false),
             None => {
                 let blob_key = f.code.blob_key.clone();
@@ -217,7 +228,7 @@ impl Engine {
         if env.provisioned && !self.provisioned_keys().contains_key(&key) {
             env.provisioned = false;
         }
-        if outcome.keeps_environment() {
+        if outcome.keeps_environment() && env.is_alive() {
             self.pools.put(key, env, self.config.freeze_grace, self.config.max_idle);
         } else {
             env.retire().await;
