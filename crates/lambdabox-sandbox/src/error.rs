@@ -31,6 +31,8 @@ pub enum SpecError {
     TmpTooSmall { bytes: u64 },
     #[error("limit {limit} must be positive")]
     ZeroLimit { limit: &'static str },
+    #[error("pids_max {pids_max} leaves no task for the program beside the sandbox's init (at least 2)")]
+    PidsMaxTooSmall { pids_max: u32 },
     #[error("cpu_weight {weight} is outside 1..=10000")]
     CpuWeight { weight: u32 },
     #[error("hostname {hostname:?} must be 1 to 64 bytes without NUL")]
@@ -43,6 +45,8 @@ pub enum SpecError {
 pub enum ChildStep {
     /// Closing the descriptors the child must not keep.
     CloseFds,
+    /// Starting a session and process group of its own.
+    Session,
     /// Waiting for the parent's go-ahead.
     Sync,
     /// Becoming the sandbox's uid and gid.
@@ -63,6 +67,8 @@ pub enum ChildStep {
     DropCapabilities,
     /// Installing the seccomp filters (with `no_new_privs`).
     Seccomp,
+    /// Starting the program as the child of the sandbox's init.
+    StartProgram,
     /// `execve` of the program.
     Exec,
 }
@@ -71,6 +77,7 @@ impl fmt::Display for ChildStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::CloseFds => f.write_str("close inherited descriptors"),
+            Self::Session => f.write_str("start a new session"),
             Self::Sync => f.write_str("wait for the parent"),
             Self::Credentials => f.write_str("switch to the sandbox uid and gid"),
             Self::CgroupNamespace => f.write_str("enter a new cgroup namespace"),
@@ -81,6 +88,7 @@ impl fmt::Display for ChildStep {
             Self::Chdir { path } => write!(f, "change directory to {}", path.display()),
             Self::DropCapabilities => f.write_str("drop capabilities"),
             Self::Seccomp => f.write_str("install the seccomp filter"),
+            Self::StartProgram => f.write_str("start the program under the sandbox's init"),
             Self::Exec => f.write_str("execute the program"),
         }
     }
@@ -102,6 +110,8 @@ pub enum SandboxError {
     Cgroup { id: String, source: CgroupError },
     #[error("create the parent/child socket pair")]
     SocketPair { source: Errno },
+    #[error("create the pipe for the init's exit report")]
+    ReportPipe { source: Errno },
     #[error("clone the sandbox process")]
     Clone { source: Errno },
     #[error("write the id map {path:?}")]

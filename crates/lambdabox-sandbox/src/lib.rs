@@ -8,11 +8,16 @@
 //! [`Sandbox::start`] lets it run. In between, the caller can open listening
 //! sockets inside the sandbox's network namespace with [`Sandbox::listen_tcp`].
 //!
+//! The program runs as pid 2 under a minimal init (pid 1) that reaps
+//! orphans, forwards termination signals and reports the program's exit
+//! status; see the `init` module.
+//!
 //! This crate knows nothing about what runs inside: no protocol, no HTTP.
 //! See the crate's `README.md` for the design and why it is hand-rolled.
 
 mod cgroup;
 mod error;
+mod init;
 mod namespaces;
 mod process;
 mod rootfs;

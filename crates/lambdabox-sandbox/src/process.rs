@@ -1,5 +1,6 @@
-//! The sandboxed process from `clone` to `execve`, and the small protocol
-//! between it and its parent.
+//! The sandbox's first process from `clone` until it hands over to the
+//! program and becomes the sandbox's init, and the small protocol between
+//! it and its parent.
 //!
 //! The child is a copy of the caller, which may be multi-threaded (an async
 //! runtime): until `execve` it may only make system calls, so everything
@@ -12,11 +13,15 @@
 //!    in its cgroup;
 //! 2. child → parent `READY` once the namespaces and root are built, or a
 //!    failure report naming the step and errno;
-//! 3. parent → child `START`;
-//! 4. the child's end is close-on-exec, so a successful `execve` reads as
+//! 3. parent → child `START`; the child finishes its own confinement
+//!    (stdio, working directory, capabilities, seccomp) and starts the
+//!    program as its child ([`crate::init`]), which inherits all of it;
+//! 4. the channel is close-on-exec in the program and closed by the init
+//!    once the program has exec'd, so a successful `execve` reads as
 //!    end-of-file; a failed one as a failure report.
 
 use std::ffi::{CStr, CString};
+use std::ops::Range;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 use nix::errno::Errno;
@@ -24,6 +29,7 @@ use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::unistd::Pid;
 
+use crate::init;
 use crate::namespaces::{self, Setgroups};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp::{self, Filters};
@@ -43,6 +49,7 @@ const FAILED: u32 = 2;
 #[repr(u32)]
 pub(crate) enum Stage {
     CloseFds = 1,
+    Session,
     Sync,
     Credentials,
     CgroupNamespace,
@@ -53,13 +60,15 @@ pub(crate) enum Stage {
     Chdir,
     DropCapabilities,
     Seccomp,
+    StartProgram,
     Exec,
 }
 
 impl Stage {
     fn from_u32(value: u32) -> Option<Self> {
-        const ALL: [Stage; 12] = [
+        const ALL: [Stage; 14] = [
             Stage::CloseFds,
+            Stage::Session,
             Stage::Sync,
             Stage::Credentials,
             Stage::CgroupNamespace,
@@ -70,6 +79,7 @@ impl Stage {
             Stage::Chdir,
             Stage::DropCapabilities,
             Stage::Seccomp,
+            Stage::StartProgram,
             Stage::Exec,
         ];
         ALL.into_iter().find(|s| *s as u32 == value)
@@ -118,6 +128,12 @@ impl Report {
 pub(crate) struct ChildPlan<'a> {
     /// The child's end of the socket pair.
     pub(crate) sock: RawFd,
+    /// The write end of the pipe on which the init reports the program's
+    /// wait status.
+    pub(crate) report: RawFd,
+    /// The caller's command-line area (`arg_start..arg_end`), which the
+    /// init blanks in its copy of the caller's memory; `None` if unknown.
+    pub(crate) cmdline: Option<Range<usize>>,
     /// Descriptors the child keeps (sorted); all others are closed first.
     pub(crate) keep_fds: Vec<RawFd>,
     pub(crate) rootfs: &'a RootfsPlan,
@@ -162,12 +178,15 @@ impl ExecPlan {
 /// caller's handlers runs in the child before it resets them.
 pub(crate) fn spawn(plan: &ChildPlan<'_>, flags: CloneFlags) -> Result<Pid, Errno> {
     let mut stack = vec![0u8; CHILD_STACK_SIZE];
+    let stack_range = stack.as_ptr() as usize..stack.as_ptr() as usize + stack.len();
     let mut old = SigSet::empty();
     nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut old))?;
     // SAFETY: the child runs `child_main` on its own stack in a copy of our
     // address space and only makes system calls on data prepared in
     // `plan` before it execs or exits; it never returns into our frames.
-    let result = unsafe { nix::sched::clone(Box::new(|| child_main(plan)), &mut stack, flags, Some(libc::SIGCHLD)) };
+    let result = unsafe {
+        nix::sched::clone(Box::new(|| child_main(plan, stack_range.clone())), &mut stack, flags, Some(libc::SIGCHLD))
+    };
     // Restoring a mask we just read cannot fail; never lose the child over it.
     let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
@@ -204,12 +223,20 @@ pub(crate) fn receive(sock: BorrowedFd<'_>) -> Result<Option<Report>, Errno> {
 
 // ---- Everything below runs in the child. ----
 
-fn child_main(plan: &ChildPlan<'_>) -> ! {
+/// `stack` is the child's own stack, which it keeps when, as the init, it
+/// gives back the rest of its copy of the caller's memory.
+fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
     let sock = plan.sock;
     if let Err(e) = close_fds_except(&plan.keep_fds) {
         fail(sock, Stage::CloseFds, 0, e);
     }
     reset_signal_dispositions();
+    // A session and process group of the sandbox's own: `kill(0, ...)`
+    // inside must not reach the caller's process group, where every other
+    // sandbox runs as the same host uid, nor its controlling terminal.
+    if let Err(e) = nix::unistd::setsid() {
+        fail(sock, Stage::Session, 0, e);
+    }
     match read_byte(sock) {
         Ok(GO) => {}
         Ok(_) => exit(1),
@@ -250,6 +277,28 @@ fn child_main(plan: &ChildPlan<'_>) -> ! {
     if let Err(e) = seccomp::install(plan.seccomp) {
         fail(sock, Stage::Seccomp, 0, e);
     }
+    // From here on this process is the sandbox's init, and the program its
+    // child (pid 2), which inherits all of the above.
+    if let Err(e) = init::prepare(plan.cmdline.as_ref()) {
+        fail(sock, Stage::StartProgram, 0, e);
+    }
+    let program = match init::spawn_program(sock, plan.exec) {
+        Ok(pid) => pid,
+        Err(e) => fail(sock, Stage::StartProgram, 0, e),
+    };
+    // The program has exec'd or reported why not; closing our copy of the
+    // channel lets the parent read end-of-file. The init keeps nothing but
+    // the report pipe (not even stdio: the program's output is its own).
+    // SAFETY: closing our own descriptor, once.
+    unsafe { libc::close(sock) };
+    let _ = close_fds_except(&[plan.report]);
+    init::run(program, plan.report, stack)
+}
+
+/// The program's side of [`init::spawn_program`]: restores signal delivery
+/// and execs. Runs on the init's memory while the init is suspended, so it
+/// only makes system calls.
+pub(crate) fn exec_program(sock: RawFd, exec: &ExecPlan) -> ! {
     // SAFETY: an empty, initialised mask; restores normal signal delivery
     // for the new program (the mask survives execve).
     unsafe {
@@ -257,7 +306,6 @@ fn child_main(plan: &ChildPlan<'_>) -> ! {
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
-    let exec = plan.exec;
     // SAFETY: program, argv and envp are NUL-terminated strings and
     // NULL-terminated pointer arrays owned by `exec`.
     unsafe { libc::execve(exec.program.as_ptr(), exec.argv.as_ptr(), exec.envp.as_ptr()) };

@@ -1,9 +1,12 @@
 //! [`Sandbox`]: the two-phase life of one isolated process tree, from
 //! [`Sandbox::create`] through [`Sandbox::start`] to [`Sandbox::kill`].
 //!
-//! The sandbox's first process is pid 1 of its pid namespace (no extra
-//! init process): when it exits, the kernel kills everything else in the
-//! namespace, so the exit of that one process is the exit of the sandbox.
+//! The sandbox's first process is pid 1 of its pid namespace and, once set
+//! up, a minimal init ([`crate::init`]) with the program as its child. The
+//! init exits right after the program, reporting the program's wait status
+//! on a pipe; the kernel then kills everything else in the namespace. So
+//! the init's exit is the sandbox's exit, and [`Sandbox::try_wait`] returns
+//! the program's status.
 
 use std::ffi::CString;
 use std::fs;
@@ -13,6 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -20,19 +24,34 @@ use nix::unistd::Pid;
 
 use crate::cgroup::{Cgroup, CgroupConfig, CgroupError};
 use crate::error::{ChildStep, SandboxError, SpecError};
+use crate::init;
 use crate::namespaces::{self, ListenError, Setgroups};
 use crate::process::{self, ChildPlan, ExecPlan, Report, Stage};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp;
 use crate::spec::SandboxSpec;
 
-/// How the sandbox's first process ended.
+/// How the sandbox's program ended (or, if it never ran, the sandbox's
+/// first process: `Exited(127)` for a failed start, `Signaled(SIGKILL)` when
+/// killed with the sandbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// It called `exit` with this code.
     Exited(i32),
     /// A signal killed it (`SIGKILL` also after an OOM kill).
     Signaled(Signal),
+}
+
+impl ExitStatus {
+    /// From a raw `waitpid` status word; `None` unless it is an exit or a
+    /// death by a signal nix knows (not a real-time one).
+    fn from_raw(status: libc::c_int) -> Option<Self> {
+        match WaitStatus::from_raw(Pid::from_raw(0), status) {
+            Ok(WaitStatus::Exited(_, code)) => Some(Self::Exited(code)),
+            Ok(WaitStatus::Signaled(_, signal, _)) => Some(Self::Signaled(signal)),
+            _ => None,
+        }
+    }
 }
 
 /// One sandboxed process tree. Dropping it kills everything inside and
@@ -42,10 +61,14 @@ pub struct Sandbox {
     id: String,
     program: String,
     cwd: PathBuf,
+    /// The first process: set-up, then the init (pid 1 inside).
     pid: Pid,
     /// Readable once the first process has exited; also used to signal it
     /// without any risk of hitting a recycled pid.
     pidfd: OwnedFd,
+    /// The read end (non-blocking) of the pipe on which the init reports
+    /// the program's wait status.
+    report: OwnedFd,
     netns: Option<OwnedFd>,
     /// The parent's end of the set-up channel, until started.
     channel: Option<OwnedFd>,
@@ -68,7 +91,7 @@ impl Sandbox {
             .map_err(|source| SandboxError::Cgroup { id: id.clone(), source })?;
 
         let spawned = spawn(&spec, &rootfs, &exec, &cwd, filters);
-        let (pid, pidfd, channel) = match spawned {
+        let (pid, pidfd, channel, report) = match spawned {
             Ok(parts) => parts,
             Err(e) => {
                 let _ = cgroup.remove();
@@ -82,6 +105,7 @@ impl Sandbox {
             cwd: spec.cwd.clone(),
             pid,
             pidfd,
+            report,
             netns: None,
             channel: Some(channel),
             cgroup,
@@ -128,8 +152,9 @@ impl Sandbox {
         })
     }
 
-    /// Phase 2: lets the process `execve` its program, and returns once it
-    /// has (or reports why it could not).
+    /// Phase 2: lets the process start its program (as pid 2, under the
+    /// init it becomes), and returns once the program is exec'd (or reports
+    /// why it could not be).
     pub fn start(&mut self) -> Result<(), SandboxError> {
         let channel = self.channel.take().ok_or_else(|| SandboxError::AlreadyStarted { id: self.id.clone() })?;
         process::send(channel.as_fd(), process::START).map_err(|e| self.channel_error(e))?;
@@ -147,7 +172,10 @@ impl Sandbox {
         }
     }
 
-    /// The host pid of the sandbox's first process (pid 1 inside).
+    /// The host pid of the sandbox's first process: its init once started
+    /// (pid 1 inside; the program is its child, pid 2). Signals sent to it
+    /// from the host: `SIGKILL` ends the sandbox, `SIGTERM`, `SIGINT`,
+    /// `SIGHUP`, `SIGUSR1` and `SIGUSR2` are forwarded to the program.
     pub fn pid(&self) -> Pid {
         self.pid
     }
@@ -156,20 +184,21 @@ impl Sandbox {
         &self.id
     }
 
-    /// A pidfd of the first process: it becomes readable when the process
-    /// exits (wrap it in tokio's `AsyncFd`), then [`Sandbox::try_wait`]
-    /// collects the status without blocking.
+    /// A pidfd of the first process: it becomes readable when the sandbox
+    /// has ended, i.e. right after its program exited (wrap it in tokio's
+    /// `AsyncFd`); then [`Sandbox::try_wait`] collects the program's status
+    /// without blocking.
     pub fn pidfd(&self) -> BorrowedFd<'_> {
         self.pidfd.as_fd()
     }
 
-    /// The exit status if the first process has exited, without blocking.
+    /// The program's exit status if the sandbox has ended, without blocking.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, SandboxError> {
         self.reap(WaitPidFlag::WNOHANG)
     }
 
-    /// Blocks until the first process exits (everything else in the sandbox
-    /// dies with it).
+    /// Blocks until the program exits (everything else in the sandbox dies
+    /// with it) and returns its status.
     pub fn wait(&mut self) -> Result<ExitStatus, SandboxError> {
         loop {
             if let Some(status) = self.reap(WaitPidFlag::empty())? {
@@ -189,11 +218,15 @@ impl Sandbox {
                 Ok(status) => break status,
             }
         };
-        self.status = match status {
-            WaitStatus::Exited(_, code) => Some(ExitStatus::Exited(code)),
-            WaitStatus::Signaled(_, signal, _) => Some(ExitStatus::Signaled(signal)),
-            _ => None,
+        let first_process = match status {
+            WaitStatus::Exited(_, code) => ExitStatus::Exited(code),
+            WaitStatus::Signaled(_, signal, _) => ExitStatus::Signaled(signal),
+            _ => return Ok(None),
         };
+        // The init reported the program's status before exiting, unless it
+        // was killed first or the program never started.
+        let program = init::read_report(self.report.as_fd()).and_then(ExitStatus::from_raw);
+        self.status = Some(program.unwrap_or(first_process));
         Ok(self.status)
     }
 
@@ -216,7 +249,7 @@ impl Sandbox {
         self.cgroup.oom_killed()
     }
 
-    /// The host pids currently in the sandbox's cgroup.
+    /// The host pids currently in the sandbox's cgroup, its init included.
     pub fn processes(&self) -> Result<Vec<Pid>, SandboxError> {
         self.cgroup.procs().map_err(|e| self.cgroup_error(e))
     }
@@ -227,7 +260,7 @@ impl Sandbox {
     }
 
     /// Kills every process of the sandbox (frozen or not), reaps the first
-    /// one and removes the cgroups. Idempotent.
+    /// one (the init) and removes the cgroups. Idempotent.
     pub fn kill(&mut self) -> Result<(), SandboxError> {
         if self.cleaned_up {
             return Ok(());
@@ -275,24 +308,30 @@ impl Drop for Sandbox {
     }
 }
 
-/// Prepares the child's plan and clones it. Returns its pid, a pidfd and
-/// the parent's end of the channel.
+/// Prepares the child's plan and clones it. Returns its pid, a pidfd, the
+/// parent's end of the channel and the read end of the report pipe.
 fn spawn(
     spec: &SandboxSpec,
     rootfs: &RootfsPlan,
     exec: &ExecPlan,
     cwd: &CString,
     filters: &'static seccomp::Filters,
-) -> Result<(Pid, OwnedFd, OwnedFd), SandboxError> {
+) -> Result<(Pid, OwnedFd, OwnedFd, OwnedFd), SandboxError> {
     let flags = SockFlag::SOCK_CLOEXEC;
     let (parent_end, child_end) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, flags)
         .map_err(|source| SandboxError::SocketPair { source })?;
+    let child_end = above_stdio(child_end).map_err(|source| SandboxError::SocketPair { source })?;
+    let (report_read, report_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
+        .and_then(|(read, write)| Ok((read, above_stdio(write)?)))
+        .map_err(|source| SandboxError::ReportPipe { source })?;
     let (stdout, stderr) = (spec.stdout.as_raw_fd(), spec.stderr.as_raw_fd());
-    let mut keep_fds = vec![child_end.as_raw_fd(), stdout, stderr];
+    let mut keep_fds = vec![child_end.as_raw_fd(), report_write.as_raw_fd(), stdout, stderr];
     keep_fds.sort_unstable();
     keep_fds.dedup();
     let plan = ChildPlan {
         sock: child_end.as_raw_fd(),
+        report: report_write.as_raw_fd(),
+        cmdline: init::cmdline_area(&spec.rootfs.host_proc),
         keep_fds,
         rootfs,
         uid: spec.identity.sandbox_uid,
@@ -306,15 +345,28 @@ fn spawn(
         seccomp: filters,
     };
     let pid = process::spawn(&plan, namespaces::clone_flags()).map_err(|source| SandboxError::Clone { source })?;
-    drop(child_end);
+    drop((child_end, report_write));
     match pidfd_open(pid) {
-        Ok(pidfd) => Ok((pid, pidfd, parent_end)),
+        Ok(pidfd) => Ok((pid, pidfd, parent_end, report_read)),
         Err(source) => {
             let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
             let _ = waitpid(pid, None);
             Err(SandboxError::OpenPidfd { id: spec.id.clone(), source })
         }
     }
+}
+
+/// Moves a descriptor the child keeps off 0, 1 and 2 (possible when the
+/// caller has closed its stdio), which the child overwrites with its own.
+fn above_stdio(fd: OwnedFd) -> Result<OwnedFd, Errno> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we own; the copy is new
+    // and ours alone.
+    let copy = Errno::result(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) })?;
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }
 
 fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
@@ -329,6 +381,7 @@ fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
 fn child_step(stage: Stage, index: usize, rootfs: Option<&RootfsPlan>, cwd: &Path) -> ChildStep {
     match stage {
         Stage::CloseFds => ChildStep::CloseFds,
+        Stage::Session => ChildStep::Session,
         Stage::Sync => ChildStep::Sync,
         Stage::Credentials => ChildStep::Credentials,
         Stage::CgroupNamespace => ChildStep::CgroupNamespace,
@@ -343,6 +396,7 @@ fn child_step(stage: Stage, index: usize, rootfs: Option<&RootfsPlan>, cwd: &Pat
         Stage::Chdir => ChildStep::Chdir { path: cwd.to_owned() },
         Stage::DropCapabilities => ChildStep::DropCapabilities,
         Stage::Seccomp => ChildStep::Seccomp,
+        Stage::StartProgram => ChildStep::StartProgram,
         Stage::Exec => ChildStep::Exec,
     }
 }
@@ -363,5 +417,14 @@ mod tests {
         assert_eq!(child_step(Stage::Chdir, 0, None, cwd), ChildStep::Chdir { path: cwd.to_owned() });
         assert_eq!(child_step(Stage::Rootfs, 4, None, cwd), ChildStep::Rootfs { action: "step 4".into() });
         assert_eq!(child_step(Stage::Loopback, 0, None, cwd).to_string(), "bring the loopback interface up");
+    }
+
+    #[test]
+    fn raw_wait_statuses_become_exit_statuses() {
+        assert_eq!(ExitStatus::from_raw(7 << 8), Some(ExitStatus::Exited(7)));
+        assert_eq!(ExitStatus::from_raw(libc::SIGKILL), Some(ExitStatus::Signaled(Signal::SIGKILL)));
+        assert_eq!(ExitStatus::from_raw(libc::SIGABRT | 0x80), Some(ExitStatus::Signaled(Signal::SIGABRT)), "core");
+        assert_eq!(ExitStatus::from_raw(0x137f), None, "stopped by SIGSTOP");
+        assert_eq!(ExitStatus::from_raw(libc::SIGRTMIN() + 1), None, "a real-time signal nix cannot name");
     }
 }

@@ -49,7 +49,8 @@ pub struct BindMount {
 pub struct Limits {
     /// Hard memory limit; swap is disabled. Exceeding it OOM-kills.
     pub memory_bytes: u64,
-    /// Maximum number of tasks (processes and threads).
+    /// Maximum number of tasks (processes and threads), the sandbox's init
+    /// included: the program and its descendants get `pids_max - 1`.
     pub pids_max: u32,
     /// Relative CPU share with cgroup v2 semantics: 1..=10000, 100 is the
     /// default. On v1 it becomes `cpu.shares = weight * 1024 / 100`.
@@ -192,8 +193,8 @@ impl SandboxSpec {
         if self.limits.memory_bytes == 0 {
             return Err(SpecError::ZeroLimit { limit: "memory_bytes" });
         }
-        if self.limits.pids_max == 0 {
-            return Err(SpecError::ZeroLimit { limit: "pids_max" });
+        if self.limits.pids_max < 2 {
+            return Err(SpecError::PidsMaxTooSmall { pids_max: self.limits.pids_max });
         }
         if !(1..=10_000).contains(&self.limits.cpu_weight) {
             return Err(SpecError::CpuWeight { weight: self.limits.cpu_weight });
@@ -265,7 +266,8 @@ mod tests {
             (|s| s.mounts[0].target = "/".into(), SpecError::ReservedTarget { target: "/".into() }),
             (|s| s.tmp_size_bytes = 0, SpecError::TmpTooSmall { bytes: 0 }),
             (|s| s.limits.cpu_weight = 0, SpecError::CpuWeight { weight: 0 }),
-            (|s| s.limits.pids_max = 0, SpecError::ZeroLimit { limit: "pids_max" }),
+            (|s| s.limits.pids_max = 0, SpecError::PidsMaxTooSmall { pids_max: 0 }),
+            (|s| s.limits.pids_max = 1, SpecError::PidsMaxTooSmall { pids_max: 1 }),
         ];
         for (mutate, expected) in cases {
             let mut s = spec();

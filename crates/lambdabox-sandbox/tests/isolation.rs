@@ -5,9 +5,11 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::time::Duration;
 
 use common::{run_sh, sh};
-use lambdabox_sandbox::{BindMount, Sandbox};
+use lambdabox_sandbox::{BindMount, ExitStatus, Sandbox};
+use nix::sys::signal::Signal;
 
 #[test]
 fn the_hostname_is_the_sandboxs_own() {
@@ -74,29 +76,51 @@ fn host_paths_outside_the_allow_list_are_not_visible() {
 }
 
 #[test]
-fn the_process_is_pid_1_and_never_host_root() {
-    let (spec, out, err) = sh("uid", "echo $$; id -u; id -g; id -G; exec /bin/sleep 600");
+fn the_program_is_pid_2_under_an_init_and_nothing_is_host_root() {
+    let (spec, out, err) = sh("uid", "echo $$ $PPID; id -u; id -g; id -G; exec /bin/sleep 600");
     let identity = spec.identity;
     let mut sandbox = Sandbox::create(spec, &common::cgroups()).unwrap();
     let _stderr = common::drain(err);
     sandbox.start().unwrap();
     let mut lines = BufReader::new(out).lines();
     let mut next = || lines.next().unwrap().unwrap();
-    assert_eq!(next(), "1");
+    assert_eq!(next(), "2 1", "the program is pid 2, the init's child");
     assert_eq!(next(), identity.sandbox_uid.to_string());
     assert_eq!(next(), identity.sandbox_gid.to_string());
     assert_eq!(next(), identity.sandbox_gid.to_string(), "supplementary groups must be dropped");
 
-    let status = std::fs::read_to_string(format!("/proc/{}/status", sandbox.pid())).unwrap();
-    let field = |name: &str| {
-        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
-        line.split_whitespace().skip(1).map(|v| v.parse::<u32>().unwrap()).collect::<Vec<_>>()
-    };
-    assert_eq!(field("Uid:"), vec![identity.host_uid; 4]);
-    assert_eq!(field("Gid:"), vec![identity.host_gid; 4]);
-    assert!(field("Uid:").iter().all(|&uid| uid != 0));
-    assert!(status.contains("CapEff:\t0000000000000000"), "{status}");
+    // The init and the program alike: the sandbox's ids on the host, no
+    // capability, seccomp and no_new_privs.
+    // Once the shell has become the sleep: the init and the program.
+    assert!(common::eventually(Duration::from_secs(10), || sandbox.processes().unwrap().len() == 2));
+    let pids = sandbox.processes().unwrap();
+    assert!(pids.contains(&sandbox.pid()), "{pids:?}");
+    for pid in pids {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let field = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+            line.split_whitespace().skip(1).map(|v| v.parse::<u32>().unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(field("Uid:"), vec![identity.host_uid; 4]);
+        assert_eq!(field("Gid:"), vec![identity.host_gid; 4]);
+        assert!(field("Uid:").iter().all(|&uid| uid != 0));
+        for line in ["CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"] {
+            assert!(status.contains(line), "{pid} lacks {line:?}: {status}");
+        }
+    }
     sandbox.kill().unwrap();
+}
+
+#[test]
+fn the_init_is_closed_to_the_program() {
+    // Same uid, but the init is not dumpable: its memory, maps and
+    // environment (a copy of the caller's) are out of reach, and its
+    // command line (the caller's) is blanked.
+    let script = "cat /proc/1/comm
+                  for f in mem maps environ; do (: < /proc/1/$f) 2>/dev/null && echo readable $f; done
+                  tr -d '\\000' < /proc/1/cmdline | wc -c";
+    let output = run_sh("init-closed", script);
+    assert_eq!(output.stdout, "sandbox-init\n0\n", "stderr: {}", output.stderr);
 }
 
 #[test]
@@ -134,6 +158,28 @@ fn processes_inside_cannot_signal_processes_outside() {
     // Only the sandbox's own few processes exist in its pid namespace.
     let pids: Vec<u32> = lines.map(|l| l.parse().unwrap()).collect();
     assert!(pids.contains(&1) && pids.iter().all(|&p| p < 10), "{pids:?}");
+}
+
+#[test]
+fn a_sandbox_cannot_signal_another_through_a_shared_process_group() {
+    // Every sandbox runs as the same host uid, so `kill(0, SIGKILL)` would
+    // reach any of them sharing the caller's process group.
+    let (mut spec, out, err) = sh("pgrp-victim", "");
+    spec.argv = vec!["/bin/sleep".into(), "600".into()];
+    let mut victim = Sandbox::create(spec, &common::cgroups()).unwrap();
+    let (_out, _err) = (common::drain(out), common::drain(err));
+    victim.start().unwrap();
+
+    let (spec, out, err) = sh("pgrp-killer", "ps -o pid=,pgid=,sid= -p $$; kill -KILL 0; echo survived");
+    let killer = common::run(spec, out, err);
+    assert_eq!(killer.status, ExitStatus::Signaled(Signal::SIGKILL), "stderr: {}", killer.stderr);
+    let ids: Vec<&str> = killer.stdout.split_whitespace().collect();
+    assert_eq!(ids, ["2", "1", "1"], "the program's pid, process group and session (the init's)");
+
+    // The killer's kill(0) returned before it died, so a SIGKILL that had
+    // reached the victim would already be pending and win over this TERM.
+    nix::sys::signal::kill(victim.pid(), Signal::SIGTERM).unwrap();
+    assert_eq!(victim.wait().unwrap(), ExitStatus::Signaled(Signal::SIGTERM));
 }
 
 #[test]
