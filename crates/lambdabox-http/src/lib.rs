@@ -33,6 +33,8 @@ pub struct AppState {
     pub invoker: Arc<Invoker>,
     /// The region of requests that carry no SigV4 credential scope.
     pub default_region: Region,
+    /// The CloudWatch Logs API, served on `POST /`.
+    pub logs: lambdabox_logs::LogsApi,
 }
 
 /// The largest request body any route accepts (a CreateFunction with a
@@ -42,6 +44,7 @@ const MAX_BODY: usize = 72 * 1024 * 1024;
 /// Every route of the Lambda API this server answers.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", post(logs).fallback(error::unknown_operation))
         .route("/2015-03-31/functions", post(functions::create).get(functions::list))
         .route("/2015-03-31/functions/", post(functions::create).get(functions::list))
         .route("/2015-03-31/functions/{name}", get(functions::get).delete(functions::delete))
@@ -76,6 +79,20 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// `POST /` is the CloudWatch Logs API when `X-Amz-Target` names one of its
+/// operations (the Lambda API never posts to `/`).
+async fn logs(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    region::RequestRegion(region): region::RequestRegion,
+    headers: axum::http::HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    match lambdabox_logs::http::operation(&headers) {
+        Some(operation) => lambdabox_logs::http::serve(&state.logs, region.as_str(), operation, body).await,
+        None => axum::response::IntoResponse::into_response(error::unknown_operation().await),
+    }
 }
 
 /// Gives every response an `x-amzn-RequestId`.

@@ -57,6 +57,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let store = SqliteStore::open(&data_dir.join("lambdabox.db")).context("open metadata store")?;
     let blobs = BlobStore::local(&data_dir.join("blobs")).context("open blob store")?;
+    let logs = lambdabox_logs::LogsApi::new(data_dir.join("logs"), args.account_id.clone());
     let control = Arc::new(ControlPlane::new(
         Arc::new(store),
         blobs,
@@ -85,7 +86,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(requeued, "queued again the events a crash interrupted");
     }
     invoker.restore_provisioning(args.region.clone());
-    let app = lambdabox_http::router(AppState { invoker, default_region: args.region });
+    let app = lambdabox_http::router(AppState { invoker, default_region: args.region, logs });
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
