@@ -27,6 +27,7 @@ from invoke_support import (  # noqa: F401 (fixtures)
     invoke,
     lam_exec,
     log_request_id,
+    package,
 )
 from support import ACCOUNT, REGION
 
@@ -140,3 +141,20 @@ def test_awslambdaric_init_error(lam_exec):
     err = invoke(lam_exec, name, {}).error()
     assert err["errorType"] == "Runtime.ImportModuleError", err
     assert "No module named 'not_installed_anywhere_lbx'" in err["errorMessage"], err
+
+
+def test_missing_bootstrap_is_runtime_invalid_entrypoint(lam_exec):
+    name = create(lam_exec, package({"README": "no bootstrap here\n"}), runtime="provided.al2023", handler="x")
+    res = invoke(lam_exec, name, {})
+    err = res.error()
+    assert err == {
+        "errorType": "Runtime.InvalidEntrypoint",
+        "errorMessage": f"RequestId: {res.request_id} Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
+    }
+
+
+def test_non_executable_bootstrap_is_runtime_invalid_entrypoint(lam_exec):
+    name = create(lam_exec, package({"bootstrap": "#!/bin/sh\nexit 0\n"}), runtime="provided.al2023", handler="x")
+    err = invoke(lam_exec, name, {}).error()
+    assert err["errorType"] == "Runtime.InvalidEntrypoint", err
+    assert err["errorMessage"].endswith("Error: fork/exec /var/task/bootstrap: permission denied"), err

@@ -12,6 +12,8 @@ Runtime.OutOfMemory).
 from __future__ import annotations
 
 import concurrent.futures
+
+import pytest
 import time
 
 from invoke_support import (  # noqa: F401 (fixtures)
@@ -239,3 +241,53 @@ def test_updates_retire_warm_environments(lam_exec):
     lam_exec.update_function_configuration(FunctionName=name, Environment={"Variables": {"COLOUR": "teal"}})
     assert invoke(lam_exec, name, {}).ok() == {"code": "v2", "count": 1, "colour": "teal"}
     assert invoke(lam_exec, name, {}).ok()["count"] == 2
+
+
+def test_init_that_hangs_is_retried_with_the_function_timeout(lam_exec):
+    src = "import time\ntime.sleep(60)\n\ndef handler(event, context):\n    return 1\n"
+    name = create(lam_exec, py_package(src), Timeout=3)
+    err = invoke(lam_exec, name, {}).error()
+    assert err["errorType"] == "Sandbox.Timedout", err
+    assert err["errorMessage"].endswith("Task timed out after 3.00 seconds"), err
+
+
+@pytest.mark.parametrize("how, status", [("SIGKILL", "signal: killed"), ("SIGTERM", "signal: terminated"), ("abort", "signal: aborted")])
+def test_runtime_signalling_itself_exits(lam_exec, how, status):
+    src = """
+        import os, signal, time
+        def handler(event, context):
+            if event["how"] == "abort":
+                os.abort()
+            os.kill(os.getpid(), getattr(signal, event["how"]))
+            time.sleep(2)
+            return "survived"
+    """
+    name = create(lam_exec, py_package(src), Timeout=5)
+    err = invoke(lam_exec, name, {"how": how}).error()
+    assert err["errorType"] == "Runtime.ExitError", err
+    assert err["errorMessage"].endswith(f"Runtime exited with error: {status}"), err
+
+
+def test_orphaned_processes_are_reaped(lam_exec):
+    src = """
+        import os, subprocess, time
+        def zombies():
+            n = 0
+            for p in os.listdir("/proc"):
+                if p.isdigit():
+                    try:
+                        if open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                            n += 1
+                    except OSError:
+                        pass
+            return n
+        def handler(event, context):
+            for _ in range(20):
+                subprocess.run(["/bin/sh", "-c", "/bin/true &"], check=True)
+            deadline = time.time() + 2
+            while zombies() and time.time() < deadline:
+                time.sleep(0.05)
+            return zombies()
+    """
+    name = create(lam_exec, py_package(src), Timeout=10)
+    assert invoke(lam_exec, name, {}).ok() == 0
