@@ -70,6 +70,13 @@ packages_importable() {
     [ -x "$VENV/bin/aws" ] && [ -x "$VENV/bin/pytest" ]
 }
 
+# `aws logs tail` exists only in the AWS CLI v2: Debian's awscli package.
+if [ ! -x /usr/bin/aws ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  log "installing Debian's awscli (v2) for aws logs tail"
+  env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null
+fi
+
 if ! venv_works; then
   log "creating virtualenv at $VENV"
   create_venv

@@ -4,11 +4,10 @@ use std::collections::BTreeMap;
 
 use lambdabox_model::alias::{AliasConfig, parse_alias_name, parse_version};
 use lambdabox_model::arn::qualified_function_arn;
-use lambdabox_model::limits::{LIST_DEFAULT_PAGE, LIST_MAX_ITEMS};
 use lambdabox_model::{FunctionName, Region, ValidationError};
 use lambdabox_store::{FunctionRecord, StoreError};
 
-use crate::plane::{blocking, decode_marker, encode_marker, new_revision};
+use crate::plane::{blocking, decode_marker, encode_marker, new_revision, page_limit};
 use crate::{ControlError, ControlPlane};
 
 /// CreateAlias and UpdateAlias settings as the client sent them.
@@ -204,14 +203,7 @@ impl ControlPlane {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<AliasPage, ControlError> {
-        let limit = match max_items {
-            None => LIST_DEFAULT_PAGE,
-            Some(n) if n < 1 => return Err(ValidationError::min_value(n, "maxItems", 1).into()),
-            Some(n) if n > LIST_MAX_ITEMS => {
-                return Err(ValidationError::max_value(n, "maxItems", LIST_MAX_ITEMS).into());
-            }
-            Some(n) => n as usize,
-        };
+        let limit = page_limit(max_items)?;
         let record = self.load(region, function, None).await?;
         let fname = record.latest.name.clone();
         let all = blocking(&self.store, move |s| s.list_aliases(&fname)).await?;

@@ -141,17 +141,7 @@ impl ControlPlane {
         qualifier: Option<&str>,
     ) -> Result<FunctionRecord, ControlError> {
         let function = FunctionRef::parse(identifier, "functionName")?;
-        let qualifier = match (function.qualifier.as_ref().map(|q| q.as_str()), qualifier) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(ValidationError::new(
-                    b,
-                    "qualifier",
-                    "The derived qualifier from the function name does not match the specified qualifier.",
-                )
-                .into());
-            }
-            (a, b) => a.or(b).map(str::to_owned),
-        };
+        let qualifier = merge_qualifier(&function, qualifier)?;
         let name = function.name.clone();
         let record = blocking(&self.store, move |s| s.get(&name)).await?;
         match (record, qualifier.as_deref()) {
@@ -307,14 +297,9 @@ impl ControlPlane {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<FunctionPage, ControlError> {
-        let limit = match max_items {
-            None => LIST_DEFAULT_PAGE,
-            Some(n) if n < 1 => return Err(ValidationError::min_value(n, "maxItems", 1).into()),
-            Some(n) if n > LIST_MAX_ITEMS => {
-                return Err(ValidationError::max_value(n, "maxItems", LIST_MAX_ITEMS).into());
-            }
-            Some(n) => n as usize,
-        };
+        // "ListFunctions returns a maximum of 50 items in each response, even
+        // if you set the number higher."
+        let limit = page_limit(max_items)?.min(LIST_DEFAULT_PAGE);
         let after = marker.map(decode_marker).transpose()?;
         let mut records = blocking(&self.store, move |s| s.list(after.as_deref(), limit + 1)).await?;
         let next_marker = if records.len() > limit {
@@ -511,6 +496,30 @@ impl ControlPlane {
     /// The stored zip of a function's code, by its content address.
     pub async fn code(&self, blob_key: &str) -> Result<Bytes, ControlError> {
         Ok(self.blobs.get(blob_key).await?)
+    }
+}
+
+/// The qualifier of a request: the one in the identifier (`name:alias`) or
+/// the `Qualifier` parameter; AWS refuses the two when they differ.
+pub(crate) fn merge_qualifier(function: &FunctionRef, qualifier: Option<&str>) -> Result<Option<String>, ControlError> {
+    match (function.qualifier.as_ref().map(|q| q.as_str()), qualifier) {
+        (Some(a), Some(b)) if a != b => Err(ValidationError::new(
+            b,
+            "qualifier",
+            "The derived qualifier from the function name does not match the specified qualifier.",
+        )
+        .into()),
+        (a, b) => Ok(a.or(b).map(str::to_owned)),
+    }
+}
+
+/// A list operation's page size: `MaxItems` (1 to 10,000) or the default.
+pub(crate) fn page_limit(max_items: Option<i64>) -> Result<usize, ControlError> {
+    match max_items {
+        None => Ok(LIST_DEFAULT_PAGE),
+        Some(n) if n < 1 => Err(ValidationError::min_value(n, "maxItems", 1).into()),
+        Some(n) if n > LIST_MAX_ITEMS => Err(ValidationError::max_value(n, "maxItems", LIST_MAX_ITEMS).into()),
+        Some(n) => Ok(n as usize),
     }
 }
 

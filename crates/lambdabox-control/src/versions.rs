@@ -3,11 +3,12 @@
 //! the configuration it names.
 
 use lambdabox_model::arn::qualified_function_arn;
-use lambdabox_model::limits::{LIST_DEFAULT_PAGE, LIST_MAX_ITEMS};
-use lambdabox_model::{FunctionConfig, FunctionName, FunctionRef, Region, ValidationError};
+use lambdabox_model::{FunctionConfig, FunctionName, FunctionRef, Region};
 use lambdabox_store::{FunctionRecord, StoreError};
 
-use crate::plane::{blocking, check_revision, decode_marker, encode_marker, new_revision, now};
+use crate::plane::{
+    blocking, check_revision, decode_marker, encode_marker, merge_qualifier, new_revision, now, page_limit,
+};
 use crate::{ControlError, ControlPlane, FunctionView};
 
 /// One page of ListVersionsByFunction.
@@ -55,17 +56,7 @@ impl ControlPlane {
         sample: Option<f64>,
     ) -> Result<FunctionView, ControlError> {
         let function = FunctionRef::parse(identifier, "functionName")?;
-        let qualifier = match (function.qualifier.as_ref().map(|q| q.as_str()), qualifier) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(ValidationError::new(
-                    b,
-                    "qualifier",
-                    "The derived qualifier from the function name does not match the specified qualifier.",
-                )
-                .into());
-            }
-            (a, b) => a.or(b).map(str::to_owned),
-        };
+        let qualifier = merge_qualifier(&function, qualifier)?;
         let name = function.name.clone();
         let Some(record) = blocking(&self.store, move |s| s.get(&name)).await? else {
             return Err(self.not_found(region, &function.name, qualifier.as_deref()));
@@ -159,14 +150,7 @@ impl ControlPlane {
         marker: Option<&str>,
         max_items: Option<i64>,
     ) -> Result<VersionPage, ControlError> {
-        let limit = match max_items {
-            None => LIST_DEFAULT_PAGE,
-            Some(n) if n < 1 => return Err(ValidationError::min_value(n, "maxItems", 1).into()),
-            Some(n) if n > LIST_MAX_ITEMS => {
-                return Err(ValidationError::max_value(n, "maxItems", LIST_MAX_ITEMS).into());
-            }
-            Some(n) => n as usize,
-        };
+        let limit = page_limit(max_items)?;
         let record = self.load(region, identifier, None).await?;
         let name = record.latest.name.clone();
         let versions = blocking(&self.store, move |s| s.list_versions(&name)).await?;

@@ -40,6 +40,11 @@ use crate::runtimes::RuntimeClients;
 pub struct EngineConfig {
     /// Code, runtime clients and logs live under it.
     pub data_dir: PathBuf,
+    /// Where the files sandboxes open live (unpacked code, runtime clients,
+    /// staging mounts): derived data only, rebuilt on demand. The data dir
+    /// itself when the sandbox user can traverse every directory above it,
+    /// else a directory of this data dir's own under the system's temp dir.
+    pub work_dir: PathBuf,
     pub cgroups: CgroupConfig,
     pub rootfs: RootfsConfig,
     pub identity: Identity,
@@ -61,12 +66,22 @@ impl EngineConfig {
     pub fn new(data_dir: PathBuf) -> Result<Self, EngineError> {
         // One cgroup parent per data dir: a restarted server kills what its
         // predecessor left running, and never another server's sandboxes.
-        let parent = format!("lambdabox-{}", &code::digest_hex(data_dir.as_os_str().as_encoded_bytes())[..12]);
+        let id = code::digest_hex(data_dir.as_os_str().as_encoded_bytes())[..12].to_owned();
+        let parent = format!("lambdabox-{id}");
+        let work_dir = if reachable_above(&data_dir) {
+            data_dir.clone()
+        } else {
+            let dir = std::env::temp_dir().join(format!("lambdabox-{id}"));
+            tracing::info!(data_dir = %data_dir.display(), work_dir = %dir.display(),
+                "the sandbox user cannot reach the data dir; unpacked code and runtimes go to the work dir");
+            dir
+        };
         let cgroups =
             CgroupConfig::detect("/sys/fs/cgroup", parent).map_err(|source| EngineError::Cgroups { source })?;
         Ok(Self {
-            rootfs: RootfsConfig { staging_dir: data_dir.join("staging"), ..RootfsConfig::default() },
+            rootfs: RootfsConfig { staging_dir: work_dir.join("staging"), ..RootfsConfig::default() },
             data_dir,
+            work_dir,
             cgroups,
             identity: Identity::unprivileged_default(),
             interpreters: Interpreters::default(),
@@ -123,14 +138,16 @@ pub struct Engine {
 impl Engine {
     /// Prepares the data dir (code cache, runtime clients, staging dir).
     pub fn new(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
-        check_reachable(&config.data_dir)?;
+        std::fs::create_dir_all(&config.work_dir)
+            .map_err(|source| EngineError::Unpack { path: config.work_dir.clone(), source })?;
+        check_reachable(&config.work_dir)?;
         match config.cgroups.kill_leftovers() {
             Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "killed sandboxes a previous server left"),
             Ok(_) => {}
             Err(source) => return Err(EngineError::Cgroups { source }),
         }
-        let code = CodeCache::new(config.data_dir.join("code"))?;
-        let clients = RuntimeClients::install(&config.data_dir.join("runtime"))?;
+        let code = CodeCache::new(config.work_dir.join("code"))?;
+        let clients = RuntimeClients::install(&config.work_dir.join("runtime"))?;
         let staging = &config.rootfs.staging_dir;
         std::fs::create_dir_all(staging).map_err(|source| EngineError::Unpack { path: staging.clone(), source })?;
         let boot = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
@@ -338,6 +355,12 @@ impl Engine {
 
 /// Sandboxes open their code and runtime directories as an unprivileged
 /// user, so every directory above the data dir must let others pass.
+/// Whether others may traverse every directory above `dir`.
+fn reachable_above(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    dir.ancestors().skip(1).all(|d| std::fs::metadata(d).map(|m| m.permissions().mode() & 0o001 != 0).unwrap_or(true))
+}
+
 fn check_reachable(data_dir: &std::path::Path) -> Result<(), EngineError> {
     use std::os::unix::fs::PermissionsExt;
     // The data dir is the server's own: let others traverse (not list) it.

@@ -90,23 +90,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
+    // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
+    let shutdown = shutdown_signal()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "lambdabox ready: listening on http://{addr}").context("write ready line")?;
     stdout.flush().context("flush ready line")?;
     drop(stdout);
 
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serve")?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serve")?;
     engine.shutdown().await;
     tracing::info!("lambdabox stopped");
     drop(lock);
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests"),
-        _ = int.recv() => tracing::info!("SIGINT: finishing in-flight requests"),
-    }
+/// Installs the SIGTERM and SIGINT handlers now; the future resolves on either.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    let mut term = signal(SignalKind::terminate()).context("install SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("install SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests"),
+            _ = int.recv() => tracing::info!("SIGINT: finishing in-flight requests"),
+        }
+    })
 }
