@@ -28,6 +28,11 @@ status=0
 echo "==> cargo test --workspace --release"
 cargo test --workspace --release || status=1
 
+echo "==> runtime interface clients' unit tests (Python, Node.js, Java)"
+/usr/bin/python3 -m unittest discover -s runtimes/python/tests || status=1
+node --test runtimes/nodejs/test/ || status=1
+bash runtimes/java/test.sh || status=1
+
 echo "==> pytest tests/e2e (LAMBDABOX_BIN=$LAMBDABOX_BIN)"
 .venv/bin/pytest tests/e2e -q -p no:cacheprovider || status=1
 
