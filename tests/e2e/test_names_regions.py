@@ -76,22 +76,6 @@ def test_missing_function_message_uses_the_client_region(lam_west):
     assert e.message == f"Function not found: arn:aws:lambda:us-west-2:{ACCOUNT}:function:{name}"
 
 
-def test_regions_are_separate(lam, lam_west):
-    name = unique_name("regional")
-    create_function(lam_west, name)
-    with aws_error(lam, "ResourceNotFoundException", 404) as e:
-        lam.get_function(FunctionName=name)
-    assert e.message == f"Function not found: arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
-    east_names = [f["FunctionName"] for f in lam.get_paginator("list_functions").paginate().build_full_result()["Functions"]]
-    assert name not in east_names
-    # The same name may exist in both regions, each with its own configuration.
-    create_function(lam, name, Timeout=44)
-    assert lam.get_function_configuration(FunctionName=name)["Timeout"] == 44
-    assert lam_west.get_function_configuration(FunctionName=name)["Timeout"] == 3
-    lam.delete_function(FunctionName=name)
-    assert lam_west.get_function_configuration(FunctionName=name)["FunctionName"] == name
-
-
 def test_create_with_full_arn_as_function_name(lam):
     # API_CreateFunction: FunctionName may be a name, an ARN or a partial ARN.
     name = unique_name("createarn")
