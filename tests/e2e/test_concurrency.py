@@ -107,3 +107,17 @@ def test_provisioned_concurrency_skips_init(lam):
     lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
     with aws_error(lam, "ResourceNotFoundException"):
         lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+
+
+def test_account_limit_is_configurable(new_server):
+    srv = new_server(start=False)
+    srv.start(args=["serve", "--listen", "127.0.0.1:0", "--data-dir", str(srv.data_dir), "--concurrent-executions", "150"])
+    lam = srv.client()
+    limit = lam.get_account_settings()["AccountLimit"]
+    assert (limit["ConcurrentExecutions"], limit["UnreservedConcurrentExecutions"]) == (150, 150)
+    name = unique_name("acct")
+    create(lam, name)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=50)
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 100
+    with aws_error(lam, "InvalidParameterValueException"):
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=51)

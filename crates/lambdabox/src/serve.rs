@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// The account id in ARNs.
     #[arg(long, env = "LAMBDABOX_ACCOUNT_ID", default_value = "000000000000", value_parser = parse_account)]
     account_id: AccountId,
+    /// The account's concurrency limit (GetAccountSettings' ConcurrentExecutions).
+    #[arg(long, env = "LAMBDABOX_CONCURRENT_EXECUTIONS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(100..))]
+    concurrent_executions: u32,
     /// How many queued asynchronous invocations run at once.
     #[arg(long, env = "LAMBDABOX_ASYNC_WORKERS", default_value_t = 8)]
     async_workers: usize,
@@ -61,7 +64,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let control = Arc::new(ControlPlane::new(
         Arc::new(store),
         blobs,
-        ControlPlaneConfig { account: args.account_id, ..ControlPlaneConfig::default() },
+        ControlPlaneConfig {
+            account: args.account_id,
+            concurrent_executions: args.concurrent_executions,
+            ..ControlPlaneConfig::default()
+        },
     ));
     control.load_concurrency().await.context("load concurrency settings")?;
     let removed = control.collect_garbage().await.context("collect orphaned code blobs")?;
