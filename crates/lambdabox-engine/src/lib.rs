@@ -89,7 +89,7 @@ impl EngineConfig {
             init_timeout: Duration::from_secs(10),
             freeze_grace: Duration::from_millis(50),
             keep_alive: Duration::from_secs(600),
-            max_idle: 256,
+            max_idle: default_max_idle(),
             pids_max: 1024,
         })
     }
@@ -355,6 +355,17 @@ impl Engine {
 
 /// Sandboxes open their code and runtime directories as an unprivileged
 /// user, so every directory above the data dir must let others pass.
+/// How many idle environments to keep: one per 16 MiB of the host's memory
+/// (a frozen Python environment costs about 6–8 MiB), between 256 and 4,096.
+fn default_max_idle() -> usize {
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(str::trim).map(str::to_owned)))
+        .and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    ((total_kib / (16 * 1024)) as usize).clamp(256, 4096)
+}
+
 /// Whether others may traverse every directory above `dir`.
 fn reachable_above(dir: &std::path::Path) -> bool {
     use std::os::unix::fs::PermissionsExt;

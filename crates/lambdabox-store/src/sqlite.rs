@@ -161,10 +161,11 @@ impl FunctionStore for SqliteStore {
 
     fn get(&self, name: &FunctionName) -> Result<Option<FunctionRecord>, StoreError> {
         let conn = self.lock();
-        let row = conn
-            .query_row(&format!("{SELECT} WHERE f.name = ?1"), [name.as_str()], |r| {
-                Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-            })
+        // Prepared once per connection: this lookup is on every Invoke.
+        let mut stmt =
+            conn.prepare_cached(&format!("{SELECT} WHERE f.name = ?1")).map_err(query_err("get", name.as_str()))?;
+        let row = stmt
+            .query_row([name.as_str()], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
             .optional()
             .map_err(query_err("get", name.as_str()))?;
         row.map(|(config, tags)| decode(name.as_str(), &config, &tags)).transpose()
