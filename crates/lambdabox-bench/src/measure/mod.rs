@@ -1,0 +1,7 @@
+//! The measurements, each a function that drives a target over raw HTTP and
+//! returns what it saw; the report puts them beside their baselines.
+
+pub mod cold;
+pub mod density;
+pub mod load;
+pub mod warm;

@@ -1,0 +1,186 @@
+//! The Lambdabox server under test: started on port 0 with a temporary data
+//! dir, driven through its Lambda REST API, stopped with SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+
+use crate::http::{Conn, Response};
+
+/// The role every fixture function is created with (Lambdabox has no IAM).
+const ROLE: &str = "arn:aws:iam::000000000000:role/lambdabox-bench";
+
+/// What a fixture function is made of.
+pub struct FunctionDef<'a> {
+    pub name: &'a str,
+    pub runtime: &'a str,
+    pub handler: &'a str,
+    pub zip: &'a [u8],
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+}
+
+/// A running `lambdabox serve`.
+pub struct Server {
+    child: Child,
+    /// Held so the server's stdout never becomes a broken pipe.
+    _stdout: ChildStdout,
+    pub addr: SocketAddr,
+    log_path: PathBuf,
+    _scratch: tempfile::TempDir,
+    control: Option<Conn>,
+}
+
+impl Server {
+    /// Starts `binary serve` on a new temporary data dir and waits for its ready line.
+    pub async fn start(binary: &Path) -> anyhow::Result<Self> {
+        let scratch = tempfile::Builder::new().prefix("lambdabox-bench-").tempdir().context("create scratch dir")?;
+        let data_dir = scratch.path().join("data");
+        let log_path = scratch.path().join("server.log");
+        let log = std::fs::File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
+        let mut child = Command::new(binary)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("start {}", binary.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut lines = BufReader::new(stdout);
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await.context("read server stdout")? == 0 {
+                    bail!("the server exited before it was ready");
+                }
+                if let Some(rest) = line.trim().strip_prefix("lambdabox ready: listening on http://") {
+                    return rest.parse::<SocketAddr>().with_context(|| format!("parse address {rest:?}"));
+                }
+            }
+        })
+        .await
+        .context("the server was not ready within 60 s")?;
+        let addr = match addr {
+            Ok(addr) => addr,
+            Err(e) => {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                return Err(e.context(format!("server log:\n{log}")));
+            }
+        };
+        let control = Some(Conn::connect(addr).await?);
+        Ok(Self { child, _stdout: lines.into_inner(), addr, log_path, _scratch: scratch, control })
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// The last lines of the server's own log, for error messages.
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// A request on the control connection, reconnecting once if the server closed it.
+    async fn control(&mut self, method: &str, path: &str, body: &[u8]) -> anyhow::Result<Response> {
+        let headers = [("Content-Type", "application/json")];
+        if let Some(conn) = &mut self.control
+            && let Ok(response) = conn.request(method, path, &headers, body).await
+        {
+            return Ok(response);
+        }
+        let mut conn = Conn::connect(self.addr).await?;
+        let response = conn.request(method, path, &headers, body).await?;
+        self.control = Some(conn);
+        Ok(response)
+    }
+
+    /// CreateFunction.
+    pub async fn create_function(&mut self, f: &FunctionDef<'_>) -> anyhow::Result<()> {
+        let body = json!({
+            "FunctionName": f.name,
+            "Runtime": f.runtime,
+            "Handler": f.handler,
+            "Role": ROLE,
+            "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(f.zip) },
+            "MemorySize": f.memory_mb,
+            "Timeout": f.timeout_s,
+        });
+        let response = self.control("POST", "/2015-03-31/functions", body.to_string().as_bytes()).await?;
+        if response.status != 201 && response.status != 200 {
+            bail!("CreateFunction {} answered {}: {}", f.name, response.status, response.body_text());
+        }
+        Ok(())
+    }
+
+    /// UpdateFunctionConfiguration with a new description: retires the
+    /// function's warm environments, so the next Invoke is a cold start.
+    pub async fn retire_environments(&mut self, name: &str, description: &str) -> anyhow::Result<()> {
+        let body = json!({ "Description": description });
+        let path = format!("/2015-03-31/functions/{name}/configuration");
+        let response = self.control("PUT", &path, body.to_string().as_bytes()).await?;
+        if response.status != 200 {
+            bail!("UpdateFunctionConfiguration {name} answered {}: {}", response.status, response.body_text());
+        }
+        Ok(())
+    }
+
+    /// Stops the server with SIGTERM (it retires every environment), or kills it after 30 s.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.control = None;
+        if let Some(pid) = self.child.id() {
+            // SAFETY: kill(2) on the pid of our own child, which has not
+            // been reaped yet (we hold its `Child`), so the pid is not reused.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
+            Ok(status) => {
+                status.context("wait for the server")?;
+            }
+            Err(_) => {
+                self.child.kill().await.context("kill the server")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The path of Invoke for a function.
+pub fn invoke_path(name: &str) -> String {
+    format!("/2015-03-31/functions/{name}/invocations")
+}
+
+/// One Invoke on `conn`; an error unless the function answered 200 without an error.
+pub async fn invoke(conn: &mut Conn, path: &str, payload: &[u8], tail: bool) -> anyhow::Result<Response> {
+    let headers: &[(&str, &str)] = if tail { &[("X-Amz-Log-Type", "Tail")] } else { &[] };
+    let response = conn.request("POST", path, headers, payload).await?;
+    if response.status != 200 || response.header("x-amz-function-error").is_some() {
+        bail!("Invoke {path} answered {}: {}", response.status, response.body_text());
+    }
+    Ok(response)
+}
+
+/// `Init Duration: X ms` from the REPORT line of a base64 log tail, in ms.
+pub fn init_duration_ms(response: &Response) -> Option<f64> {
+    let tail = response.header("x-amz-log-result")?;
+    let log = base64::engine::general_purpose::STANDARD.decode(tail.trim()).ok()?;
+    let log = String::from_utf8_lossy(&log);
+    let report = log.lines().rev().find(|l| l.starts_with("REPORT"))?;
+    let rest = report.split("Init Duration:").nth(1)?;
+    rest.split_whitespace().next()?.parse().ok()
+}
