@@ -76,7 +76,7 @@ struct Args {
     #[arg(long, default_value_t = 5.0)]
     load_seconds: f64,
     /// Frozen Python environments to create for the density measurement
-    /// (the server keeps at most 256 idle environments).
+    /// (the server keeps at most `EngineConfig::max_idle` idle ones).
     #[arg(long, default_value_t = 200)]
     density: usize,
     /// Also measure the same lambda_runtime function under `cargo lambda
