@@ -162,15 +162,18 @@ pub async fn update_code(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionConfiguration>, ApiError> {
     let req: UpdateFunctionCodeRequest = json(body, "UpdateFunctionCode")?;
+    let dry_run = req.dry_run.unwrap_or(false);
     let input = UpdateFunctionCode {
         code: code_source(req.zip_file, req.s3_bucket, req.s3_key, req.s3_object_version, req.image_uri)?,
         revision_id: req.revision_id,
-        dry_run: req.dry_run.unwrap_or(false),
+        dry_run,
         publish: req.publish.unwrap_or(false),
         architectures: req.architectures,
     };
     let view = state.invoker.control().update_function_code(&region, &name, input).await?;
-    state.invoker.engine().retire_function(view.config.name.as_str()).await;
+    if !dry_run {
+        state.invoker.engine().retire_function(view.config.name.as_str()).await;
+    }
     Ok(Json(configuration(&view)))
 }
 
