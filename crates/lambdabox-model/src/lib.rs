@@ -8,6 +8,7 @@
 pub mod alias;
 pub mod arn;
 pub mod config;
+pub mod credentials;
 pub mod environment;
 pub mod event_invoke;
 pub mod limits;
@@ -18,6 +19,7 @@ pub mod validation;
 
 pub use arn::{AccountId, Region};
 pub use config::{Architecture, EphemeralStorage, FunctionConfig, MemorySize, Timeout, VpcConfig};
+pub use credentials::Credentials;
 pub use environment::Environment;
 pub use name::{FunctionName, FunctionRef, Qualifier};
 pub use package::{CodePackage, PackageError};

@@ -12,7 +12,7 @@ use lambdabox_control::{ControlPlane, ControlPlaneConfig};
 use lambdabox_engine::{Engine, EngineConfig};
 use lambdabox_http::AppState;
 use lambdabox_invoker::{Invoker, InvokerConfig};
-use lambdabox_model::{AccountId, Region};
+use lambdabox_model::{AccountId, Credentials, Region};
 use lambdabox_store::{BlobStore, EventQueue, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
@@ -41,6 +41,14 @@ pub struct ServeArgs {
     /// The region of requests that carry no SigV4 signature.
     #[arg(long, env = "LAMBDABOX_REGION", default_value = "us-east-1", value_parser = parse_region)]
     region: Region,
+    /// The credentials SigV4 signatures are checked against, as
+    /// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[,…]` (function URLs with AWS_IAM, the S3 endpoint).
+    #[arg(long, env = "LAMBDABOX_CREDENTIALS", default_value = "test:test", value_parser = parse_credentials)]
+    credentials: Credentials,
+}
+
+fn parse_credentials(s: &str) -> Result<Credentials, String> {
+    Credentials::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_account(s: &str) -> Result<AccountId, String> {
@@ -54,6 +62,7 @@ fn parse_region(s: &str) -> Result<Region, String> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("create data dir {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize().context("resolve data dir")?;
+    tracing::debug!(credentials = ?args.credentials, "known credentials");
     let lock_path = data_dir.join("lock");
     let lock = File::create(&lock_path).with_context(|| format!("create {}", lock_path.display()))?;
     lock.try_lock().with_context(|| format!("data dir {} is in use by another lambdabox", data_dir.display()))?;
