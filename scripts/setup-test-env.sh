@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or refreshes) the Python virtualenv at .venv that the tests use:
 # boto3 and the AWS CLI v1 as real control-plane clients, pytest for the
-# end-to-end suite, awslambdaric for the Runtime API tests.
+# end-to-end suite, awslambdaric for the Runtime API tests, moto's S3 server as
+# an S3 implementation not written here (code from an external S3).
 #
 # Idempotent and fast when nothing changed: a stamp file inside .venv records
 # the requirements it was built from; a matching stamp and importable packages
@@ -19,6 +20,7 @@ REQUIREMENTS=(
   "awscli~=1.46.0"
   "pytest~=9.2"
   "awslambdaric~=4.2"
+  "moto[server]~=5.2.0"
 )
 
 log() { printf 'setup-test-env: %s\n' "$*" >&2; }
@@ -66,8 +68,8 @@ stamp_value() {
 }
 
 packages_importable() {
-  "$VENV/bin/python" -c 'import boto3, botocore, pytest, awslambdaric' >/dev/null 2>&1 &&
-    [ -x "$VENV/bin/aws" ] && [ -x "$VENV/bin/pytest" ]
+  "$VENV/bin/python" -c 'import boto3, botocore, pytest, awslambdaric, moto.server' >/dev/null 2>&1 &&
+    [ -x "$VENV/bin/aws" ] && [ -x "$VENV/bin/moto_server" ] && [ -x "$VENV/bin/pytest" ]
 }
 
 # `aws logs tail` exists only in the AWS CLI v2: Debian's awscli package.
@@ -92,4 +94,4 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VENV/bin/python" -m pip install -q --no-input "${REQUIREMENTS[@]}"
 packages_importable || { log "packages still not importable after install"; exit 1; }
 printf '%s\n' "$want" >"$STAMP"
-log "ready: $("$VENV/bin/python" -m pip freeze 2>/dev/null | grep -iE '^(boto3|awscli|pytest|awslambdaric)==' | tr '\n' ' ')"
+log "ready: $("$VENV/bin/python" -m pip freeze 2>/dev/null | grep -iE '^(boto3|awscli|pytest|awslambdaric|moto)==' | tr '\n' ' ')"

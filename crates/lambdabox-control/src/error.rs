@@ -32,9 +32,22 @@ pub enum ControlError {
     #[error("Request must be smaller than {limit} bytes for the {operation} operation")]
     RequestTooLarge { limit: u64, operation: &'static str },
     #[error(
-        "Code from S3 (S3Bucket/S3Key/S3ObjectVersion) is not available on this server yet; upload the package inline with ZipFile"
+        "Code from S3 (S3Bucket/S3Key/S3ObjectVersion) is not configured on this server; upload the package inline with ZipFile"
     )]
     S3CodeUnavailable,
+    /// Reading a package from S3 failed (AWS: InvalidParameterValueException).
+    #[error("Error occurred while GetObject. {source}")]
+    S3Fetch { source: crate::FetchError },
+    #[error(
+        "Function code combined with layers exceeds the maximum allowed size of {limit} bytes. The actual size is {actual} bytes."
+    )]
+    CombinedSizeExceeded { limit: u64, actual: u64 },
+    #[error(
+        "Two different versions of the same layer are not allowed to be referenced in the same function. {first} and {second}"
+    )]
+    DuplicateLayer { first: String, second: String },
+    #[error("The resource you requested does not exist.")]
+    LayerNotFound,
     #[error("Please provide a source for function code.")]
     CodeMissing,
     #[error("Please do not provide other FunctionCode parameters when providing a ZipFile.")]

@@ -6,18 +6,22 @@
 //! them in AWS's wire shapes.
 
 mod aliases;
+mod code_fetch;
 mod concurrency;
 mod error;
 mod event_invoke;
 mod input;
+mod layers;
 mod plane;
 mod tags;
 mod versions;
 
 pub use aliases::{AliasInput, AliasPage, AliasView};
+pub use code_fetch::{CodeFetcher, ExternalS3, ExternalS3Config, FetchError};
 pub use concurrency::{MIN_UNRESERVED, ProvisionedConfig};
 pub use error::ControlError;
 pub use event_invoke::{EventInvokeInput, EventInvokeView};
 pub use input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
+pub use layers::{LayerFilter, LayerPage, LayerVersionView, PublishLayerVersion};
 pub use plane::{AccountSettings, ControlPlane, ControlPlaneConfig, FunctionPage, FunctionView};
 pub use versions::VersionPage;

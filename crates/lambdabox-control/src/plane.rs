@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use lambdabox_model::arn::function_arn;
 use lambdabox_model::config::{CodeInfo, parse_description, parse_role};
+use lambdabox_model::layer::{FunctionLayer, LayerVersionArn};
 use lambdabox_model::limits::{
     CODE_REQUEST_BODY, CODE_SIZE_UNZIPPED, CODE_SIZE_ZIPPED, CONCURRENT_EXECUTIONS, LAYERS_MAX, LIST_DEFAULT_PAGE,
     LIST_MAX_ITEMS, TOTAL_CODE_SIZE,
@@ -18,6 +19,7 @@ use lambdabox_store::{BlobStore, FunctionRecord, FunctionStore, StoreError, Usag
 use tokio::sync::Mutex;
 
 use crate::ControlError;
+use crate::code_fetch::CodeFetcher;
 use crate::input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
 use crate::tags::validate_tags;
 
@@ -77,6 +79,8 @@ pub struct ControlPlane {
     pub(crate) code_lock: Mutex<()>,
     /// Reserved concurrency by function name (see `concurrency.rs`).
     pub(crate) reserved: std::sync::RwLock<std::collections::HashMap<String, u32>>,
+    /// Reads `S3Bucket`/`S3Key` packages; without one, S3 sources are refused.
+    fetcher: Option<Arc<dyn CodeFetcher>>,
 }
 
 /// Runs a store call off the async workers (SQLite commits fsync).
@@ -98,7 +102,13 @@ pub(crate) fn new_revision() -> String {
 
 impl ControlPlane {
     pub fn new(store: Arc<dyn FunctionStore>, blobs: BlobStore, config: ControlPlaneConfig) -> Self {
-        Self { store, blobs, config, code_lock: Mutex::new(()), reserved: Default::default() }
+        Self { store, blobs, config, code_lock: Mutex::new(()), reserved: Default::default(), fetcher: None }
+    }
+
+    /// Takes packages named by `S3Bucket`/`S3Key` from this fetcher.
+    pub fn with_code_fetcher(mut self, fetcher: Arc<dyn CodeFetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
     }
 
     pub fn account(&self) -> &AccountId {
@@ -150,13 +160,30 @@ impl ControlPlane {
         }
     }
 
-    /// Reads, checks and stores a package; returns what the configuration records of it.
-    async fn store_code(&self, source: Option<CodeSource>, operation: &'static str) -> Result<CodeInfo, ControlError> {
-        let zip = match source {
-            None => return Err(ControlError::CodeMissing),
-            Some(CodeSource::S3 { .. }) => return Err(ControlError::S3CodeUnavailable),
-            Some(CodeSource::Zip(zip)) => zip,
-        };
+    /// The package's bytes: inline, or copied from S3 now.
+    async fn read_source(&self, source: Option<CodeSource>) -> Result<Bytes, ControlError> {
+        match source {
+            None => Err(ControlError::CodeMissing),
+            Some(CodeSource::Zip(zip)) => Ok(zip),
+            Some(CodeSource::S3 { bucket, key, object_version }) => {
+                check_s3_location(&bucket, &key, object_version.as_deref())?;
+                let fetcher = self.fetcher.as_ref().ok_or(ControlError::S3CodeUnavailable)?;
+                fetcher
+                    .get_object(&bucket, &key, object_version.as_deref())
+                    .await
+                    .map_err(|source| ControlError::S3Fetch { source })
+            }
+        }
+    }
+
+    /// Reads and checks a package (a function's code or a layer's content);
+    /// returns what the configuration records of it, and the zip to store.
+    pub(crate) async fn read_code(
+        &self,
+        source: Option<CodeSource>,
+        operation: &'static str,
+    ) -> Result<(CodeInfo, Bytes), ControlError> {
+        let zip = self.read_source(source).await?;
         if zip.len() as u64 > CODE_SIZE_ZIPPED {
             return Err(ControlError::RequestTooLarge { limit: CODE_REQUEST_BODY, operation });
         }
@@ -168,15 +195,16 @@ impl ControlPlane {
         if usage.total_code_size + package.size > self.config.total_code_size {
             return Err(ControlError::CodeStorageExceeded);
         }
-        Ok(CodeInfo {
+        let code = CodeInfo {
             sha256: package.sha256_base64,
             size: package.size,
             unzipped_size: package.unzipped_size,
             blob_key: package.sha256_hex,
-        })
+        };
+        Ok((code, zip))
     }
 
-    async fn put_blob(&self, code: &CodeInfo, zip: Bytes) -> Result<(), ControlError> {
+    pub(crate) async fn put_blob(&self, code: &CodeInfo, zip: Bytes) -> Result<(), ControlError> {
         self.blobs.put(&code.blob_key, zip).await.map_err(Into::into)
     }
 
@@ -199,15 +227,29 @@ impl ControlPlane {
         Ok(runtime.to_owned())
     }
 
-    fn layers(&self, layers: Vec<String>) -> Result<Vec<String>, ControlError> {
-        if layers.len() > LAYERS_MAX {
+    /// Resolves a function's `Layers` to the layer versions they name.
+    async fn layers(&self, region: &Region, arns: Vec<String>) -> Result<Vec<FunctionLayer>, ControlError> {
+        if arns.len() > LAYERS_MAX {
             return Err(ControlError::TooManyLayers);
         }
-        // No layer versions can be published yet, so none exists.
-        match layers.into_iter().next() {
-            Some(arn) => Err(ControlError::LayerVersionNotFound { arn }),
-            None => Ok(Vec::new()),
+        let mut out: Vec<FunctionLayer> = Vec::with_capacity(arns.len());
+        let mut names: Vec<(String, String)> = Vec::new();
+        for arn in arns {
+            let parsed = LayerVersionArn::parse(&arn)?;
+            if let Some((_, first)) = names.iter().find(|(n, _)| n == parsed.name.as_str()) {
+                return Err(ControlError::DuplicateLayer { first: first.clone(), second: arn });
+            }
+            names.push((parsed.name.as_str().to_owned(), arn.clone()));
+            let ours = parsed.region == region.as_str() && parsed.account == self.config.account.as_str();
+            let (name, version) = (parsed.name.clone(), parsed.version);
+            let found =
+                if ours { blocking(&self.store, move |s| s.get_layer_version(&name, version)).await? } else { None };
+            match found {
+                Some(layer) => out.push(FunctionLayer { arn, code: layer.code }),
+                None => return Err(ControlError::LayerVersionNotFound { arn }),
+            }
         }
+        Ok(out)
     }
 
     pub async fn create_function(&self, region: &Region, req: CreateFunction) -> Result<FunctionView, ControlError> {
@@ -244,7 +286,7 @@ impl ControlPlane {
             memory_size: req.memory_size.map(MemorySize::parse).transpose()?.unwrap_or_default(),
             ephemeral_storage: req.ephemeral_storage.map(EphemeralStorage::parse).transpose()?.unwrap_or_default(),
             environment: req.environment.map(Environment::parse).transpose()?,
-            layers: self.layers(req.layers.unwrap_or_default())?,
+            layers: self.layers(region, req.layers.unwrap_or_default()).await?,
             vpc: req.vpc.map(vpc_config),
             architectures: architectures(req.architectures)?,
             dead_letter_target_arn: req.dead_letter_target_arn,
@@ -255,11 +297,8 @@ impl ControlPlane {
             revision_id: new_revision(),
         };
         validate_tags(&req.tags)?;
-        let zip = match &req.code {
-            Some(CodeSource::Zip(z)) => z.clone(),
-            _ => Bytes::new(),
-        };
-        let code = self.store_code(req.code, "CreateFunction").await?;
+        let (code, zip) = self.read_code(req.code, "CreateFunction").await?;
+        check_combined_size(&code, &config_base.layers)?;
         let record = FunctionRecord { latest: FunctionConfig { code, ..config_base }, tags: req.tags };
 
         let _guard = self.code_lock.lock().await;
@@ -319,11 +358,8 @@ impl ControlPlane {
     ) -> Result<FunctionView, ControlError> {
         let record = self.load(region, identifier, None).await?;
         check_revision(&record.latest, req.revision_id.as_deref())?;
-        let zip = match &req.code {
-            Some(CodeSource::Zip(z)) => z.clone(),
-            _ => Bytes::new(),
-        };
-        let code = self.store_code(req.code, "UpdateFunctionCode").await?;
+        let (code, zip) = self.read_code(req.code, "UpdateFunctionCode").await?;
+        check_combined_size(&code, &record.latest.layers)?;
         let mut config = record.latest.clone();
         if req.architectures.is_some() {
             config.architectures = architectures(req.architectures)?;
@@ -375,7 +411,8 @@ impl ControlPlane {
             c.environment = Some(Environment::parse(vars)?);
         }
         if let Some(layers) = req.layers {
-            c.layers = self.layers(layers)?;
+            c.layers = self.layers(region, layers).await?;
+            check_combined_size(&c.code, &c.layers)?;
         }
         if let Some(vpc) = req.vpc {
             c.vpc = Some(vpc_config(vpc));
@@ -514,6 +551,38 @@ pub(crate) fn merge_qualifier(function: &FunctionRef, qualifier: Option<&str>) -
 }
 
 /// A list operation's page size: `MaxItems` (1 to 10,000) or the default.
+/// The unzipped code and layers together stay within 250 MB.
+fn check_combined_size(code: &CodeInfo, layers: &[FunctionLayer]) -> Result<(), ControlError> {
+    let actual = code.unzipped_size + layers.iter().map(|l| l.code.unzipped_size).sum::<u64>();
+    if actual > CODE_SIZE_UNZIPPED {
+        return Err(ControlError::CombinedSizeExceeded { limit: CODE_SIZE_UNZIPPED, actual });
+    }
+    Ok(())
+}
+
+/// `S3Bucket` (3–63 of `[0-9A-Za-z.\-_]`, not ending in a dot), `S3Key` and
+/// `S3ObjectVersion` (1–1024 characters).
+pub(crate) fn check_s3_location(bucket: &str, key: &str, version: Option<&str>) -> Result<(), ControlError> {
+    const BUCKET_PATTERN: &str = "^[0-9A-Za-z\\.\\-_]*(?<!\\.)$";
+    if bucket.len() < 3 {
+        return Err(ValidationError::min_length(bucket, "s3Bucket", 3).into());
+    }
+    if bucket.len() > 63 {
+        return Err(ValidationError::max_length(bucket, "s3Bucket", 63).into());
+    }
+    if !bucket.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)) || bucket.ends_with('.') {
+        return Err(ValidationError::pattern(bucket, "s3Bucket", BUCKET_PATTERN).into());
+    }
+    for (value, field) in [(Some(key), "s3Key"), (version, "s3ObjectVersion")] {
+        match value {
+            Some("") => return Err(ValidationError::min_length("", field, 1).into()),
+            Some(v) if v.chars().count() > 1024 => return Err(ValidationError::max_length(v, field, 1024).into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn page_limit(max_items: Option<i64>) -> Result<usize, ControlError> {
     match max_items {
         None => Ok(LIST_DEFAULT_PAGE),

@@ -47,6 +47,50 @@ impl CodeCache {
     }
 }
 
+impl CodeCache {
+    /// The directory mounted at `/opt`: the layers unpacked in order into
+    /// one tree, later layers replacing earlier files (as on AWS). `None`
+    /// without layers. Each (blob key, zip) list is unpacked once.
+    pub fn ensure_layers(&self, layers: &[(String, PathBuf)]) -> Result<Option<PathBuf>, EngineError> {
+        if layers.is_empty() {
+            return Ok(None);
+        }
+        let keys: Vec<&str> = layers.iter().map(|(k, _)| k.as_str()).collect();
+        let key = format!("opt-{}", digest_hex(keys.join(",").as_bytes()));
+        let dir = self.root.join(&key);
+        if dir.is_dir() {
+            return Ok(Some(dir));
+        }
+        let staging = self.root.join(format!(".{key}.{}", uuid::Uuid::new_v4().simple()));
+        let unpack_err = |source| EngineError::Unpack { path: staging.clone(), source };
+        for (_, zip) in layers {
+            if let Err(source) = unpack(zip, &staging) {
+                let _ = fs::remove_dir_all(&staging);
+                return Err(unpack_err(source));
+            }
+        }
+        match fs::rename(&staging, &dir) {
+            Ok(()) => Ok(Some(dir)),
+            Err(_) if dir.is_dir() => {
+                let _ = fs::remove_dir_all(&staging);
+                Ok(Some(dir))
+            }
+            Err(source) => Err(unpack_err(source)),
+        }
+    }
+}
+
+/// Makes room for a new entry at `target` where an earlier layer left one:
+/// a file or link is replaced, a directory replaced by a file or link.
+fn replace_existing(target: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(target) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(target),
+        Ok(_) => fs::remove_file(target),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Lower-case hex SHA-256 of bytes.
 pub(crate) fn digest_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
@@ -73,6 +117,9 @@ fn unpack(zip: &Path, into: &Path) -> io::Result<()> {
         let target = into.join(relative);
         let mode = entry.unix_mode().unwrap_or(0o644);
         if entry.is_dir() {
+            if fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
+                fs::remove_file(&target)?;
+            }
             fs::create_dir_all(&target)?;
             set_mode(&target, 0o755)?;
             continue;
@@ -81,6 +128,7 @@ fn unpack(zip: &Path, into: &Path) -> io::Result<()> {
             fs::create_dir_all(parent)?;
             set_mode(parent, 0o755)?;
         }
+        replace_existing(&target)?;
         if mode & 0o170000 == 0o120000 {
             let mut link = String::new();
             entry.read_to_string(&mut link)?;
@@ -121,5 +169,31 @@ mod tests {
         assert_eq!(mode("lib/data.txt"), 0o644);
         assert_eq!(fs::read_to_string(out.join("link")).unwrap(), "data");
         assert_eq!(cache.ensure("abc", &zip_path).unwrap(), out);
+    }
+
+    fn zip_of(path: &Path, files: &[(&str, &str)]) {
+        let mut w = zip::ZipWriter::new(fs::File::create(path).unwrap());
+        for (name, body) in files {
+            w.start_file(*name, SimpleFileOptions::default()).unwrap();
+            w.write_all(body.as_bytes()).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn later_layers_override_earlier_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
+        zip_of(&a, &[("python/shared.py", "a"), ("python/only_a.py", "a")]);
+        zip_of(&b, &[("python/shared.py", "b"), ("bin/tool", "b")]);
+        let cache = CodeCache::new(dir.path().join("code")).unwrap();
+        assert_eq!(cache.ensure_layers(&[]).unwrap(), None);
+        let opt = cache.ensure_layers(&[("ka".into(), a.clone()), ("kb".into(), b.clone())]).unwrap().unwrap();
+        assert_eq!(fs::read_to_string(opt.join("python/shared.py")).unwrap(), "b");
+        assert_eq!(fs::read_to_string(opt.join("python/only_a.py")).unwrap(), "a");
+        assert_eq!(fs::read_to_string(opt.join("bin/tool")).unwrap(), "b");
+        let reversed = cache.ensure_layers(&[("kb".into(), b), ("ka".into(), a)]).unwrap().unwrap();
+        assert_ne!(reversed, opt);
+        assert_eq!(fs::read_to_string(reversed.join("python/shared.py")).unwrap(), "a");
     }
 }

@@ -31,6 +31,8 @@ pub struct EnvironmentSpec {
     pub region: Region,
     pub family: RuntimeFamily,
     pub code_dir: PathBuf,
+    /// The function's layers, merged (mounted at `/opt`).
+    pub opt_dir: Option<PathBuf>,
     pub runtime_dir: Option<PathBuf>,
     /// Started ahead of demand for provisioned concurrency: its INIT is not
     /// reported in the first REPORT line, and the runtime sees
@@ -76,7 +78,7 @@ impl ExecutionEnvironment {
         let started = Instant::now();
         let f = &spec.function;
         if spec.family == RuntimeFamily::Custom
-            && let Err(message) = check_bootstrap(&spec.code_dir)
+            && let Err(message) = check_bootstrap(&spec.code_dir, spec.opt_dir.as_deref())
         {
             return Ok(Err(Outcome::InvalidEntrypoint { message }));
         }
@@ -89,6 +91,9 @@ impl ExecutionEnvironment {
         let mut mounts = vec![BindMount { source: spec.code_dir.clone(), target: "/var/task".into() }];
         if let Some(dir) = &spec.runtime_dir {
             mounts.push(BindMount { source: dir.clone(), target: "/var/runtime".into() });
+        }
+        if let Some(dir) = &spec.opt_dir {
+            mounts.push(BindMount { source: dir.clone(), target: "/opt".into() });
         }
         let bootstrap =
             if spec.code_dir.join("bootstrap").is_file() { "/var/task/bootstrap" } else { "/opt/bootstrap" };
@@ -321,16 +326,23 @@ impl Drop for ExecutionEnvironment {
     }
 }
 
-/// A custom runtime needs an executable `bootstrap` in the package (layers
-/// will add `/opt/bootstrap`); AWS's messages when it has none.
-fn check_bootstrap(code_dir: &std::path::Path) -> Result<(), String> {
+/// A custom runtime needs an executable `bootstrap` in the package or, when
+/// the package has none, in a layer (`/opt/bootstrap`); AWS's messages when
+/// neither is usable.
+fn check_bootstrap(code_dir: &std::path::Path, opt_dir: Option<&std::path::Path>) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
-    let bootstrap = code_dir.join("bootstrap");
-    match std::fs::metadata(&bootstrap) {
-        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => Ok(()),
-        Ok(meta) if meta.is_file() => Err("fork/exec /var/task/bootstrap: permission denied".into()),
-        _ => Err("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into()),
+    let candidates = [
+        Some((code_dir.join("bootstrap"), "/var/task/bootstrap")),
+        opt_dir.map(|d| (d.join("bootstrap"), "/opt/bootstrap")),
+    ];
+    for (path, shown) in candidates.into_iter().flatten() {
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => return Ok(()),
+            Ok(meta) if meta.is_file() => return Err(format!("fork/exec {shown}: permission denied")),
+            _ => {}
+        }
     }
+    Err("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into())
 }
 
 fn drain(output: &mut pipe::Receiver, closed: &mut bool, logs: &mut LogStream, buf: &mut [u8]) {

@@ -109,6 +109,8 @@ pub struct InvokeRequest {
     pub payload: Bytes,
     /// The decoded `X-Amz-Client-Context`.
     pub client_context: Option<String>,
+    /// The function's layers in order: (blob key, zip on the host).
+    pub layer_zips: Vec<(String, PathBuf)>,
 }
 
 /// What an invocation produced.
@@ -194,11 +196,7 @@ impl Engine {
         let (mut env, cold_start) = match warm {
             Some(env) => (env, false),
             None => {
-                let blob_key = f.code.blob_key.clone();
-                let code = self.code.clone();
-                let code_dir = tokio::task::spawn_blocking(move || code.ensure(&blob_key, &code_zip))
-                    .await
-                    .expect("unpacking does not panic")?;
+                let (code_dir, opt_dir) = self.unpack(&request, code_zip).await?;
                 let id = format!("lbx-{}-{}", self.boot, self.next_id.fetch_add(1, Ordering::Relaxed));
                 let spec = EnvironmentSpec {
                     id,
@@ -206,6 +204,7 @@ impl Engine {
                     region: request.region.clone(),
                     family,
                     code_dir,
+                    opt_dir,
                     runtime_dir: self.clients.dir(family),
                     provisioned: false,
                 };
@@ -253,6 +252,20 @@ impl Engine {
         Ok(InvokeResult { request_id, outcome, log, executed_version: f.version.clone(), cold_start })
     }
 
+    /// The unpacked code (for `/var/task`) and layers (for `/opt`) of a request.
+    async fn unpack(
+        &self,
+        request: &InvokeRequest,
+        code_zip: PathBuf,
+    ) -> Result<(PathBuf, Option<PathBuf>), EngineError> {
+        let blob_key = request.function.code.blob_key.clone();
+        let layers = request.layer_zips.clone();
+        let code = self.code.clone();
+        tokio::task::spawn_blocking(move || Ok((code.ensure(&blob_key, &code_zip)?, code.ensure_layers(&layers)?)))
+            .await
+            .expect("unpacking does not panic")
+    }
+
     /// Starts an environment. INIT gets [`EngineConfig::init_timeout`]; when
     /// it runs out, INIT is tried once more with the function's own timeout,
     /// as AWS does for on-demand environments.
@@ -297,11 +310,7 @@ impl Engine {
             .resolve(&f.runtime)
             .map_err(|_| EngineError::UnknownRuntime { runtime: f.runtime.clone() })?
             .family;
-        let blob_key = f.code.blob_key.clone();
-        let code = self.code.clone();
-        let code_dir = tokio::task::spawn_blocking(move || code.ensure(&blob_key, &code_zip))
-            .await
-            .expect("unpacking does not panic")?;
+        let (code_dir, opt_dir) = self.unpack(request, code_zip).await?;
         let mut ready = self.pools.provisioned_idle(&key);
         while ready < count {
             if self.provisioned_keys().get(&key) != Some(&count) {
@@ -313,6 +322,7 @@ impl Engine {
                 region: request.region.clone(),
                 family,
                 code_dir: code_dir.clone(),
+                opt_dir: opt_dir.clone(),
                 runtime_dir: self.clients.dir(family),
                 provisioned: true,
             };

@@ -56,7 +56,8 @@ impl From<ControlError> for ApiError {
             E::FunctionNotFound { .. }
             | E::AliasNotFound { .. }
             | E::EventInvokeConfigNotFound { .. }
-            | E::ProvisionedNotFound { .. } => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
+            | E::ProvisionedNotFound { .. }
+            | E::LayerNotFound => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
             E::FunctionAlreadyExists { .. } | E::AliasAlreadyExists { .. } | E::VersionInUse { .. } => {
                 (StatusCode::CONFLICT, "ResourceConflictException")
             }
@@ -69,6 +70,9 @@ impl From<ControlError> for ApiError {
             | E::Environment(_)
             | E::Handler(_)
             | E::S3CodeUnavailable
+            | E::S3Fetch { .. }
+            | E::CombinedSizeExceeded { .. }
+            | E::DuplicateLayer { .. }
             | E::CodeMissing
             | E::CodeAmbiguous
             | E::LayerVersionNotFound { .. }

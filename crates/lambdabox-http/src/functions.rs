@@ -35,7 +35,7 @@ fn zip_file(b64: &str) -> Result<Bytes, ApiError> {
 }
 
 /// The code source a request names; AWS refuses a ZipFile beside S3 members.
-fn code_source(
+pub(crate) fn code_source(
     zip: Option<String>,
     bucket: Option<String>,
     key: Option<String>,

@@ -9,6 +9,7 @@ mod error;
 mod event_invoke;
 mod functions;
 mod invoke;
+mod layers;
 mod region;
 mod tags;
 mod versions;
@@ -72,6 +73,9 @@ pub fn router(state: AppState) -> Router {
             put(concurrency::put_provisioned).get(concurrency::get_provisioned).delete(concurrency::delete_provisioned),
         )
         .route("/2017-03-31/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
+        .route("/2018-10-31/layers", get(layers::list_or_find))
+        .route("/2018-10-31/layers/{name}/versions", post(layers::publish).get(layers::list_versions))
+        .route("/2018-10-31/layers/{name}/versions/{version}", get(layers::get).delete(layers::delete))
         .route("/2016-08-19/account-settings", get(account::settings))
         .route("/2016-08-19/account-settings/", get(account::settings))
         .route("/_lambdabox/code/{key}", get(functions::download_code))

@@ -11,6 +11,7 @@ mod concurrency;
 mod destination;
 mod workers;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,9 +140,26 @@ impl Invoker {
             region,
             payload,
             client_context,
+            layer_zips: self.layer_zips(&function.config)?,
         };
         let result = self.engine.invoke(request, code_zip).await?;
         Ok(Invoked { function, result })
+    }
+
+    /// Where each of a version's layers is on local disk, in order.
+    fn layer_zips(&self, config: &lambdabox_model::FunctionConfig) -> Result<Vec<(String, PathBuf)>, InvokeError> {
+        config
+            .layers
+            .iter()
+            .map(|l| {
+                let path = self
+                    .control
+                    .blobs()
+                    .local_path(&l.code.blob_key)
+                    .ok_or_else(|| InvokeError::CodeNotLocal { function: config.name.to_string() })?;
+                Ok((l.code.blob_key.clone(), path))
+            })
+            .collect()
     }
 
     /// Keeps `count` environments of the version a qualifier names
@@ -159,6 +177,7 @@ impl Invoker {
             .blobs()
             .local_path(&view.config.code.blob_key)
             .ok_or_else(|| InvokeError::CodeNotLocal { function: view.config.name.to_string() })?;
+        let layer_zips = self.layer_zips(&view.config)?;
         let request = InvokeRequest {
             request_id: String::new(),
             function: view.config,
@@ -166,6 +185,7 @@ impl Invoker {
             region: region.clone(),
             payload: Bytes::new(),
             client_context: None,
+            layer_zips,
         };
         Ok(self.engine.provision(&request, code_zip, count).await?)
     }

@@ -118,7 +118,8 @@ pub struct FunctionConfig {
     pub memory_size: MemorySize,
     pub ephemeral_storage: EphemeralStorage,
     pub environment: Option<Environment>,
-    pub layers: Vec<String>,
+    /// The layers in order (later ones override earlier files under /opt).
+    pub layers: Vec<crate::layer::FunctionLayer>,
     pub vpc: Option<VpcConfig>,
     pub architectures: Vec<Architecture>,
     pub dead_letter_target_arn: Option<String>,

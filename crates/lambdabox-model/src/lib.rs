@@ -11,6 +11,7 @@ pub mod config;
 pub mod credentials;
 pub mod environment;
 pub mod event_invoke;
+pub mod layer;
 pub mod limits;
 pub mod name;
 pub mod package;

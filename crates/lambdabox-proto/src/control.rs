@@ -215,7 +215,7 @@ impl FunctionConfiguration {
             kms_key_arn: c.kms_key_arn.clone(),
             tracing_config: TracingConfig { mode: Some(c.tracing_mode.clone()) },
             revision_id: c.revision_id.clone(),
-            layers: c.layers.iter().map(|arn| Layer { arn: arn.clone(), code_size: 0 }).collect(),
+            layers: c.layers.iter().map(|l| Layer { arn: l.arn.clone(), code_size: l.code.size }).collect(),
             state: "Active".into(),
             last_update_status: "Successful".into(),
             package_type: "Zip".into(),

@@ -6,5 +6,6 @@
 
 pub mod control;
 pub mod error;
+pub mod layers;
 
 pub use error::ErrorBody;

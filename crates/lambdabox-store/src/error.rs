@@ -28,6 +28,8 @@ pub enum StoreError {
     /// `alias` is `FUNCTION:ALIAS`.
     #[error("{operation} alias {alias}")]
     AliasQuery { operation: &'static str, alias: String, source: rusqlite::Error },
+    #[error("{operation} layer {name}")]
+    LayerQuery { operation: &'static str, name: String, source: rusqlite::Error },
     #[error("{operation} in the event queue")]
     Queue { operation: &'static str, source: rusqlite::Error },
     #[error("decode stored configuration of {name}")]

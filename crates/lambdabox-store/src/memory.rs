@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::event_invoke::EventInvokeConfig;
+use lambdabox_model::layer::{LayerName, LayerVersion};
 use lambdabox_model::{FunctionConfig, FunctionName};
 
 use crate::{FunctionRecord, FunctionStore, StoreError, Usage};
@@ -24,6 +25,8 @@ struct Extra {
 #[derive(Default)]
 pub struct MemoryStore {
     functions: Mutex<BTreeMap<String, (FunctionRecord, Extra)>>,
+    /// Layer versions by (name, version); `None` once deleted (the number stays taken).
+    layers: Mutex<BTreeMap<(String, u64), Option<LayerVersion>>>,
 }
 
 impl MemoryStore {
@@ -33,6 +36,10 @@ impl MemoryStore {
 
     fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (FunctionRecord, Extra)>> {
         self.functions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn layer_map(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, u64), Option<LayerVersion>>> {
+        self.layers.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -252,23 +259,56 @@ impl FunctionStore for MemoryStore {
             .collect())
     }
 
+    fn publish_layer_version(&self, layer: &mut LayerVersion) -> Result<u64, StoreError> {
+        let mut layers = self.layer_map();
+        let name = layer.name.as_str().to_owned();
+        let last = layers.range((name.clone(), 0)..=(name.clone(), u64::MAX)).next_back().map_or(0, |((_, v), _)| *v);
+        layer.version = last + 1;
+        layers.insert((name, layer.version), Some(layer.clone()));
+        Ok(layer.version)
+    }
+
+    fn get_layer_version(&self, name: &LayerName, version: u64) -> Result<Option<LayerVersion>, StoreError> {
+        Ok(self.layer_map().get(&(name.as_str().to_owned(), version)).cloned().flatten())
+    }
+
+    fn layer_versions(&self, name: Option<&LayerName>) -> Result<Vec<LayerVersion>, StoreError> {
+        let layers = self.layer_map();
+        let mut out: Vec<LayerVersion> = layers
+            .iter()
+            .filter(|((n, _), _)| name.is_none_or(|name| name.as_str() == n))
+            .filter_map(|(_, l)| l.clone())
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(b.version.cmp(&a.version)));
+        Ok(out)
+    }
+
+    fn delete_layer_version(&self, name: &LayerName, version: u64) -> Result<bool, StoreError> {
+        let mut layers = self.layer_map();
+        Ok(layers.get_mut(&(name.as_str().to_owned(), version)).and_then(Option::take).is_some())
+    }
+
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
         let map = self.map();
-        Ok(map
+        let mut keys: HashSet<String> = map
             .values()
             .flat_map(|(r, e)| std::iter::once(&r.latest).chain(e.versions.values()))
-            .map(|c| c.code.blob_key.clone())
-            .collect())
+            .flat_map(|c| std::iter::once(&c.code).chain(c.layers.iter().map(|l| &l.code)))
+            .map(|code| code.blob_key.clone())
+            .collect();
+        keys.extend(self.layer_map().values().flatten().map(|l| l.code.blob_key.clone()));
+        Ok(keys)
     }
 
     fn usage(&self) -> Result<Usage, StoreError> {
         let map = self.map();
-        let total_code_size = map
+        let function_code: u64 = map
             .values()
             .flat_map(|(r, e)| std::iter::once(&r.latest).chain(e.versions.values()))
             .map(|c| c.code.size)
             .sum();
-        Ok(Usage { function_count: map.len() as u64, total_code_size })
+        let layer_code: u64 = self.layer_map().values().flatten().map(|l| l.code.size).sum();
+        Ok(Usage { function_count: map.len() as u64, total_code_size: function_code + layer_code })
     }
 }
 

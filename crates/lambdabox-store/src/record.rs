@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::event_invoke::EventInvokeConfig;
+use lambdabox_model::layer::{LayerName, LayerVersion};
 use lambdabox_model::{FunctionConfig, FunctionName};
 
 use crate::StoreError;
@@ -110,7 +111,21 @@ pub trait FunctionStore: Send + Sync {
     /// Every provisioned concurrency setting: (function, qualifier, requested, last modified).
     fn provisioned_concurrency(&self) -> Result<Vec<(String, String, u32, String)>, StoreError>;
 
-    /// Every blob key some version still names.
+    /// Stores a new layer version, numbering it one more than any version
+    /// the layer ever had; returns the number (also set in `layer`).
+    fn publish_layer_version(&self, layer: &mut LayerVersion) -> Result<u64, StoreError>;
+
+    /// A layer version that exists (not deleted).
+    fn get_layer_version(&self, name: &LayerName, version: u64) -> Result<Option<LayerVersion>, StoreError>;
+
+    /// Every layer version that exists, by layer name, then newest first.
+    fn layer_versions(&self, name: Option<&LayerName>) -> Result<Vec<LayerVersion>, StoreError>;
+
+    /// Deletes a layer version; false if it did not exist. Its number is not reused.
+    fn delete_layer_version(&self, name: &LayerName, version: u64) -> Result<bool, StoreError>;
+
+    /// Every blob key some function version or existing layer version still
+    /// names (function versions keep the layers they reference).
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError>;
 
     fn usage(&self) -> Result<Usage, StoreError>;
@@ -205,6 +220,44 @@ pub(crate) mod tests {
         assert!(matches!(store.put_alias(name, &stray, Some("x")), Err(StoreError::AliasNotFound { .. })));
     }
 
+    fn layers(store: &dyn FunctionStore) {
+        use lambdabox_model::layer::{FunctionLayer, LayerName, LayerVersion};
+        let name = LayerName::parse("deps", "layerName").unwrap();
+        let layer = |blob: &str| LayerVersion {
+            name: name.clone(),
+            version: 0,
+            description: String::new(),
+            created_date: "t".into(),
+            compatible_runtimes: vec!["python3.12".into()],
+            compatible_architectures: vec![],
+            license_info: None,
+            code: CodeInfo { sha256: "s".into(), size: 7, unzipped_size: 9, blob_key: blob.into() },
+        };
+        let before = store.usage().unwrap().total_code_size;
+        assert_eq!(store.publish_layer_version(&mut layer("layer-1")).unwrap(), 1);
+        let mut second = layer("layer-2");
+        assert_eq!(store.publish_layer_version(&mut second).unwrap(), 2);
+        assert_eq!(second.version, 2);
+        assert_eq!(store.get_layer_version(&name, 2).unwrap(), Some(second.clone()));
+        assert_eq!(store.usage().unwrap().total_code_size, before + 14);
+        let listed: Vec<u64> = store.layer_versions(Some(&name)).unwrap().iter().map(|l| l.version).collect();
+        assert_eq!(listed, [2, 1]);
+        // A function that uses version 2 keeps its blob after the version is deleted.
+        let mut user = record("layer-user", "r1");
+        user.latest.layers = vec![FunctionLayer { arn: "arn".into(), code: second.code.clone() }];
+        store.create(&user).unwrap();
+        assert!(store.delete_layer_version(&name, 2).unwrap());
+        assert!(!store.delete_layer_version(&name, 2).unwrap());
+        assert!(store.get_layer_version(&name, 2).unwrap().is_none());
+        let blobs = store.referenced_blobs().unwrap();
+        assert!(blobs.contains("layer-1") && blobs.contains("layer-2"));
+        assert!(store.delete(&user.latest.name).unwrap().is_some());
+        assert!(!store.referenced_blobs().unwrap().contains("layer-2"));
+        // Numbers are never reused.
+        assert_eq!(store.publish_layer_version(&mut layer("layer-3")).unwrap(), 3);
+        assert_eq!(store.layer_versions(None).unwrap().len(), 2);
+    }
+
     /// The behaviour every implementation must share.
     pub(crate) fn conformance(store: &dyn FunctionStore) {
         let a = record("alpha", "r1");
@@ -239,6 +292,7 @@ pub(crate) mod tests {
         assert_eq!(store.usage().unwrap(), Usage { function_count: 4, total_code_size: 40 });
 
         versions_and_aliases(store, &a.latest.name);
+        layers(store);
 
         assert!(store.delete(&a.latest.name).unwrap().is_some());
         assert!(store.delete(&a.latest.name).unwrap().is_none());

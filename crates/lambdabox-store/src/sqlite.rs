@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::event_invoke::EventInvokeConfig;
+use lambdabox_model::layer::{LayerName, LayerVersion};
 use lambdabox_model::{FunctionConfig, FunctionName};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -62,6 +63,17 @@ CREATE TABLE provisioned_concurrency (
     requested     INTEGER NOT NULL,
     last_modified TEXT NOT NULL,
     PRIMARY KEY (function_name, qualifier)
+);
+"#,
+    r#"
+CREATE TABLE layer_versions (
+    layer_name TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    config     TEXT NOT NULL,
+    code_blob  TEXT NOT NULL,
+    code_size  INTEGER NOT NULL,
+    deleted    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (layer_name, version)
 );
 "#,
 ];
@@ -581,10 +593,79 @@ impl FunctionStore for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(query_err("list provisioned concurrency", ""))
     }
 
+    fn publish_layer_version(&self, layer: &mut LayerVersion) -> Result<u64, StoreError> {
+        let mut conn = self.lock();
+        let name = layer.name.as_str().to_owned();
+        let tx = conn.transaction().map_err(layer_err("publish a version of", &name))?;
+        let last: i64 = tx
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM layer_versions WHERE layer_name = ?1", [&name], |r| {
+                r.get(0)
+            })
+            .map_err(layer_err("number a version of", &name))?;
+        layer.version = last as u64 + 1;
+        let config = serde_json::to_string(&*layer).expect("layer versions always serialise");
+        tx.execute(
+            "INSERT INTO layer_versions (layer_name, version, config, code_blob, code_size) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![name, layer.version as i64, config, layer.code.blob_key, layer.code.size as i64],
+        )
+        .map_err(layer_err("publish a version of", &name))?;
+        tx.commit().map_err(layer_err("publish a version of", &name))?;
+        Ok(layer.version)
+    }
+
+    fn get_layer_version(&self, name: &LayerName, version: u64) -> Result<Option<LayerVersion>, StoreError> {
+        let conn = self.lock();
+        let config: Option<String> = conn
+            .query_row(
+                "SELECT config FROM layer_versions WHERE layer_name = ?1 AND version = ?2 AND deleted = 0",
+                params![name.as_str(), version as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(layer_err("read", name.as_str()))?;
+        config.map(|c| decode_layer(name.as_str(), &c)).transpose()
+    }
+
+    fn layer_versions(&self, name: Option<&LayerName>) -> Result<Vec<LayerVersion>, StoreError> {
+        let conn = self.lock();
+        let label = name.map(LayerName::as_str).unwrap_or("");
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT layer_name, config FROM layer_versions WHERE deleted = 0 AND (?1 IS NULL OR layer_name = ?1) \
+                 ORDER BY layer_name, version DESC",
+            )
+            .map_err(layer_err("list versions of", label))?;
+        let rows = stmt
+            .query_map([name.map(LayerName::as_str)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(layer_err("list versions of", label))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (n, config) = row.map_err(layer_err("list versions of", label))?;
+            out.push(decode_layer(&n, &config)?);
+        }
+        Ok(out)
+    }
+
+    fn delete_layer_version(&self, name: &LayerName, version: u64) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        let changed = conn
+            .execute(
+                "UPDATE layer_versions SET deleted = 1 WHERE layer_name = ?1 AND version = ?2 AND deleted = 0",
+                params![name.as_str(), version as i64],
+            )
+            .map_err(layer_err("delete a version of", name.as_str()))?;
+        Ok(changed > 0)
+    }
+
     fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
-            .prepare_cached("SELECT DISTINCT code_blob FROM function_versions")
+            .prepare_cached(
+                "SELECT code_blob FROM function_versions \
+                 UNION SELECT code_blob FROM layer_versions WHERE deleted = 0 \
+                 UNION SELECT json_extract(l.value, '$.code.blob_key') FROM function_versions v, \
+                   json_each(v.config, '$.layers') l",
+            )
             .map_err(query_err("list blobs of", ""))?;
         let keys = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(query_err("list blobs of", ""))?;
         keys.collect::<Result<_, _>>().map_err(query_err("list blobs of", ""))
@@ -593,12 +674,22 @@ impl FunctionStore for SqliteStore {
     fn usage(&self) -> Result<Usage, StoreError> {
         let conn = self.lock();
         conn.query_row(
-            "SELECT (SELECT COUNT(*) FROM functions), (SELECT COALESCE(SUM(code_size), 0) FROM function_versions)",
+            "SELECT (SELECT COUNT(*) FROM functions), (SELECT COALESCE(SUM(code_size), 0) FROM function_versions) \
+             + (SELECT COALESCE(SUM(code_size), 0) FROM layer_versions WHERE deleted = 0)",
             [],
             |r| Ok(Usage { function_count: r.get::<_, i64>(0)? as u64, total_code_size: r.get::<_, i64>(1)? as u64 }),
         )
         .map_err(query_err("count", ""))
     }
+}
+
+fn layer_err(operation: &'static str, name: &str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    let name = name.to_owned();
+    move |source| StoreError::LayerQuery { operation, name, source }
+}
+
+fn decode_layer(name: &str, config: &str) -> Result<LayerVersion, StoreError> {
+    serde_json::from_str(config).map_err(|source| StoreError::Decode { name: format!("layer {name}"), source })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use lambdabox_control::{ControlPlane, ControlPlaneConfig};
+use lambdabox_control::{CodeFetcher, ControlPlane, ControlPlaneConfig, ExternalS3, ExternalS3Config};
 use lambdabox_engine::{Engine, EngineConfig};
 use lambdabox_http::AppState;
 use lambdabox_invoker::{Invoker, InvokerConfig};
@@ -45,6 +45,50 @@ pub struct ServeArgs {
     /// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[,…]` (function URLs with AWS_IAM, the S3 endpoint).
     #[arg(long, env = "LAMBDABOX_CREDENTIALS", default_value = "test:test", value_parser = parse_credentials)]
     credentials: Credentials,
+    #[command(flatten)]
+    code_s3: CodeS3Args,
+}
+
+/// Where `S3Bucket`/`S3Key` deployment packages and layer contents come from.
+#[derive(clap::Args)]
+struct CodeS3Args {
+    /// An S3-compatible endpoint (AWS S3, MinIO, Ceph, another Lambdabox) to
+    /// read `S3Bucket`/`S3Key` packages from, instead of this server's own S3.
+    #[arg(long = "code-s3-endpoint", env = "LAMBDABOX_CODE_S3_ENDPOINT")]
+    endpoint: Option<String>,
+    /// The region to sign requests to that endpoint for (default: --region).
+    #[arg(long = "code-s3-region", env = "LAMBDABOX_CODE_S3_REGION", value_parser = parse_region)]
+    region: Option<Region>,
+    /// Access key id for that endpoint (default: AWS_ACCESS_KEY_ID).
+    #[arg(long = "code-s3-access-key-id", env = "LAMBDABOX_CODE_S3_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+    /// Secret access key for that endpoint (default: AWS_SECRET_ACCESS_KEY).
+    #[arg(long = "code-s3-secret-access-key", env = "LAMBDABOX_CODE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    secret_access_key: Option<String>,
+    /// Address buckets as `BUCKET.host` rather than `host/BUCKET`.
+    #[arg(long = "code-s3-virtual-hosted", env = "LAMBDABOX_CODE_S3_VIRTUAL_HOSTED")]
+    virtual_hosted: bool,
+}
+
+impl CodeS3Args {
+    /// The external S3 to read packages from, if one is configured.
+    fn external(&self, default_region: &Region) -> anyhow::Result<Option<ExternalS3>> {
+        let Some(endpoint) = &self.endpoint else { return Ok(None) };
+        let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let access_key_id = self.access_key_id.clone().or_else(|| from_env("AWS_ACCESS_KEY_ID")).context(
+            "--code-s3-endpoint needs --code-s3-access-key-id (or LAMBDABOX_CODE_S3_ACCESS_KEY_ID, AWS_ACCESS_KEY_ID)",
+        )?;
+        let secret_access_key = self.secret_access_key.clone().or_else(|| from_env("AWS_SECRET_ACCESS_KEY")).context(
+            "--code-s3-endpoint needs --code-s3-secret-access-key (or LAMBDABOX_CODE_S3_SECRET_ACCESS_KEY, AWS_SECRET_ACCESS_KEY)",
+        )?;
+        Ok(Some(ExternalS3::new(ExternalS3Config {
+            endpoint: endpoint.clone(),
+            region: self.region.as_ref().unwrap_or(default_region).to_string(),
+            access_key_id,
+            secret_access_key,
+            virtual_hosted_style: self.virtual_hosted,
+        })))
+    }
 }
 
 fn parse_credentials(s: &str) -> Result<Credentials, String> {
@@ -70,7 +114,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = SqliteStore::open(&data_dir.join("lambdabox.db")).context("open metadata store")?;
     let blobs = BlobStore::local(&data_dir.join("blobs")).context("open blob store")?;
     let logs = lambdabox_logs::LogsApi::new(data_dir.join("logs"), args.account_id.clone());
-    let control = Arc::new(ControlPlane::new(
+    let mut control = ControlPlane::new(
         Arc::new(store),
         blobs,
         ControlPlaneConfig {
@@ -78,7 +122,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             concurrent_executions: args.concurrent_executions,
             ..ControlPlaneConfig::default()
         },
-    ));
+    );
+    if let Some(external) = args.code_s3.external(&args.region)? {
+        tracing::info!(endpoint = ?args.code_s3.endpoint, "deployment packages from S3 come from an external endpoint");
+        control = control.with_code_fetcher(Arc::new(external) as Arc<dyn CodeFetcher>);
+    }
+    let control = Arc::new(control);
     control.load_concurrency().await.context("load concurrency settings")?;
     let removed = control.collect_garbage().await.context("collect orphaned code blobs")?;
     if removed > 0 {
