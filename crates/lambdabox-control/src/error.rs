@@ -47,7 +47,13 @@ pub enum ControlError {
     )]
     DuplicateLayer { first: String, second: String },
     #[error("The resource you requested does not exist.")]
-    LayerNotFound,
+    ResourceNotFound,
+    #[error(
+        "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+    )]
+    StatementExists { sid: String },
+    #[error("Statement {sid} is not found in resource policy.")]
+    StatementNotFound { sid: String },
     #[error("Please provide a source for function code.")]
     CodeMissing,
     #[error("Please do not provide other FunctionCode parameters when providing a ZipFile.")]

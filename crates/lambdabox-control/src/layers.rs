@@ -156,18 +156,18 @@ impl ControlPlane {
         let name = LayerName::parse(layer_name, "layerName")?;
         let version = parse_version(version)?;
         let layer = blocking(&self.store, move |s| s.get_layer_version(&name, version)).await?;
-        layer.map(|l| self.layer_view(region, l)).ok_or(ControlError::LayerNotFound)
+        layer.map(|l| self.layer_view(region, l)).ok_or(ControlError::ResourceNotFound)
     }
 
     /// GetLayerVersionByArn (`GET /2018-10-31/layers?find=LayerVersion&Arn=…`).
     pub async fn get_layer_version_by_arn(&self, region: &Region, arn: &str) -> Result<LayerVersionView, ControlError> {
         let parsed = LayerVersionArn::parse(arn).map_err(|e| rename(e, "arn"))?;
         if parsed.region != region.as_str() || parsed.account != self.account().as_str() {
-            return Err(ControlError::LayerNotFound);
+            return Err(ControlError::ResourceNotFound);
         }
         let (name, version) = (parsed.name, parsed.version);
         let layer = blocking(&self.store, move |s| s.get_layer_version(&name, version)).await?;
-        layer.map(|l| self.layer_view(region, l)).ok_or(ControlError::LayerNotFound)
+        layer.map(|l| self.layer_view(region, l)).ok_or(ControlError::ResourceNotFound)
     }
 
     pub async fn list_layer_versions(

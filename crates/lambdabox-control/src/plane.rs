@@ -81,6 +81,8 @@ pub struct ControlPlane {
     pub(crate) reserved: std::sync::RwLock<std::collections::HashMap<String, u32>>,
     /// Reads `S3Bucket`/`S3Key` packages; without one, S3 sources are refused.
     fetcher: Option<Arc<dyn CodeFetcher>>,
+    /// Serialises read-modify-write of resource policies.
+    pub(crate) policy_lock: Mutex<()>,
 }
 
 /// Runs a store call off the async workers (SQLite commits fsync).
@@ -102,7 +104,15 @@ pub(crate) fn new_revision() -> String {
 
 impl ControlPlane {
     pub fn new(store: Arc<dyn FunctionStore>, blobs: BlobStore, config: ControlPlaneConfig) -> Self {
-        Self { store, blobs, config, code_lock: Mutex::new(()), reserved: Default::default(), fetcher: None }
+        Self {
+            store,
+            blobs,
+            config,
+            code_lock: Mutex::new(()),
+            reserved: Default::default(),
+            fetcher: None,
+            policy_lock: Mutex::new(()),
+        }
     }
 
     /// Takes packages named by `S3Bucket`/`S3Key` from this fetcher.

@@ -57,10 +57,12 @@ impl From<ControlError> for ApiError {
             | E::AliasNotFound { .. }
             | E::EventInvokeConfigNotFound { .. }
             | E::ProvisionedNotFound { .. }
-            | E::LayerNotFound => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
-            E::FunctionAlreadyExists { .. } | E::AliasAlreadyExists { .. } | E::VersionInUse { .. } => {
-                (StatusCode::CONFLICT, "ResourceConflictException")
-            }
+            | E::ResourceNotFound
+            | E::StatementNotFound { .. } => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
+            E::FunctionAlreadyExists { .. }
+            | E::AliasAlreadyExists { .. }
+            | E::VersionInUse { .. }
+            | E::StatementExists { .. } => (StatusCode::CONFLICT, "ResourceConflictException"),
             E::RevisionMismatch => (StatusCode::PRECONDITION_FAILED, "PreconditionFailedException"),
             E::RequestTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException"),
             E::CodeStorageExceeded => (StatusCode::BAD_REQUEST, "CodeStorageExceededException"),

@@ -10,6 +10,7 @@ mod event_invoke;
 mod functions;
 mod invoke;
 mod layers;
+mod policy;
 mod region;
 mod tags;
 mod versions;
@@ -55,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/2015-03-31/functions/{name}/code", put(functions::update_code))
         .route("/2015-03-31/functions/{name}/invocations", post(invoke::invoke))
+        .route("/2015-03-31/functions/{name}/policy", post(policy::add).get(policy::get))
+        .route("/2015-03-31/functions/{name}/policy/{sid}", axum::routing::delete(policy::remove))
         .route("/2015-03-31/functions/{name}/versions", post(versions::publish).get(versions::list_versions))
         .route("/2015-03-31/functions/{name}/aliases", post(versions::create_alias).get(versions::list_aliases))
         .route(

@@ -19,6 +19,7 @@ struct Extra {
     event_invoke: BTreeMap<String, EventInvokeConfig>,
     reserved: Option<u32>,
     provisioned: BTreeMap<String, (u32, String)>,
+    policies: BTreeMap<String, Vec<String>>,
 }
 
 /// Function metadata in a map; nothing survives the process.
@@ -257,6 +258,21 @@ impl FunctionStore for MemoryStore {
             .iter()
             .flat_map(|(n, (_, e))| e.provisioned.iter().map(move |(q, (r, m))| (n.clone(), q.clone(), *r, m.clone())))
             .collect())
+    }
+
+    fn policy(&self, name: &FunctionName, qualifier: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.map().get(name.as_str()).and_then(|(_, e)| e.policies.get(qualifier).cloned()).unwrap_or_default())
+    }
+
+    fn set_policy(&self, name: &FunctionName, qualifier: &str, statements: &[String]) -> Result<(), StoreError> {
+        let mut map = self.map();
+        let (_, e) = map.get_mut(name.as_str()).ok_or_else(|| StoreError::NotFound { name: name.to_string() })?;
+        if statements.is_empty() {
+            e.policies.remove(qualifier);
+        } else {
+            e.policies.insert(qualifier.to_owned(), statements.to_vec());
+        }
+        Ok(())
     }
 
     fn publish_layer_version(&self, layer: &mut LayerVersion) -> Result<u64, StoreError> {

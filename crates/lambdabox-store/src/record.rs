@@ -111,6 +111,13 @@ pub trait FunctionStore: Send + Sync {
     /// Every provisioned concurrency setting: (function, qualifier, requested, last modified).
     fn provisioned_concurrency(&self) -> Result<Vec<(String, String, u32, String)>, StoreError>;
 
+    /// A function version's or alias's resource-based policy statements
+    /// (each a JSON object), in the order they were added.
+    fn policy(&self, name: &FunctionName, qualifier: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Replaces the policy statements of a version or alias (none removes the policy).
+    fn set_policy(&self, name: &FunctionName, qualifier: &str, statements: &[String]) -> Result<(), StoreError>;
+
     /// Stores a new layer version, numbering it one more than any version
     /// the layer ever had; returns the number (also set in `layer`).
     fn publish_layer_version(&self, layer: &mut LayerVersion) -> Result<u64, StoreError>;
@@ -220,6 +227,16 @@ pub(crate) mod tests {
         assert!(matches!(store.put_alias(name, &stray, Some("x")), Err(StoreError::AliasNotFound { .. })));
     }
 
+    fn policies(store: &dyn FunctionStore, name: &FunctionName) {
+        assert!(store.policy(name, "$LATEST").unwrap().is_empty());
+        store.set_policy(name, "$LATEST", &["{\"Sid\":\"a\"}".into(), "{\"Sid\":\"b\"}".into()]).unwrap();
+        store.set_policy(name, "live", &["{\"Sid\":\"c\"}".into()]).unwrap();
+        assert_eq!(store.policy(name, "$LATEST").unwrap().len(), 2);
+        store.set_policy(name, "$LATEST", &[]).unwrap();
+        assert!(store.policy(name, "$LATEST").unwrap().is_empty());
+        assert_eq!(store.policy(name, "live").unwrap(), ["{\"Sid\":\"c\"}"]);
+    }
+
     fn layers(store: &dyn FunctionStore) {
         use lambdabox_model::layer::{FunctionLayer, LayerName, LayerVersion};
         let name = LayerName::parse("deps", "layerName").unwrap();
@@ -292,6 +309,7 @@ pub(crate) mod tests {
         assert_eq!(store.usage().unwrap(), Usage { function_count: 4, total_code_size: 40 });
 
         versions_and_aliases(store, &a.latest.name);
+        policies(store, &a.latest.name);
         layers(store);
 
         assert!(store.delete(&a.latest.name).unwrap().is_some());

@@ -75,6 +75,12 @@ CREATE TABLE layer_versions (
     deleted    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (layer_name, version)
 );
+CREATE TABLE policies (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier     TEXT NOT NULL,
+    statements    TEXT NOT NULL,
+    PRIMARY KEY (function_name, qualifier)
+);
 "#,
 ];
 
@@ -591,6 +597,42 @@ impl FunctionStore for SqliteStore {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(query_err("list provisioned concurrency", ""))?;
         rows.collect::<Result<_, _>>().map_err(query_err("list provisioned concurrency", ""))
+    }
+
+    fn policy(&self, name: &FunctionName, qualifier: &str) -> Result<Vec<String>, StoreError> {
+        let text: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT statements FROM policies WHERE function_name = ?1 AND qualifier = ?2",
+                params![name.as_str(), qualifier],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(query_err("read the policy of", name.as_str()))?;
+        match text {
+            None => Ok(Vec::new()),
+            Some(t) => serde_json::from_str(&t).map_err(|source| StoreError::Decode { name: name.to_string(), source }),
+        }
+    }
+
+    fn set_policy(&self, name: &FunctionName, qualifier: &str, statements: &[String]) -> Result<(), StoreError> {
+        let conn = self.lock();
+        if statements.is_empty() {
+            conn.execute(
+                "DELETE FROM policies WHERE function_name = ?1 AND qualifier = ?2",
+                params![name.as_str(), qualifier],
+            )
+            .map_err(query_err("remove the policy of", name.as_str()))?;
+            return Ok(());
+        }
+        let text = serde_json::to_string(statements).expect("strings always serialise");
+        conn.execute(
+            "INSERT INTO policies (function_name, qualifier, statements) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (function_name, qualifier) DO UPDATE SET statements = excluded.statements",
+            params![name.as_str(), qualifier, text],
+        )
+        .map_err(query_err("write the policy of", name.as_str()))?;
+        Ok(())
     }
 
     fn publish_layer_version(&self, layer: &mut LayerVersion) -> Result<u64, StoreError> {
