@@ -108,10 +108,8 @@ impl ControlPlane {
             .into());
         }
         let (name, q, resource, revision) = self.policy_target(region, function, qualifier).await?;
-        if let Some(given) = req.revision_id.as_deref() {
-            if given != revision {
-                return Err(ControlError::RevisionMismatch);
-            }
+        if req.revision_id.as_deref().is_some_and(|given| given != revision) {
+            return Err(ControlError::RevisionMismatch);
         }
         let mut statement = Map::new();
         statement.insert("Sid".into(), json!(sid));

@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[,…]` (function URLs with AWS_IAM, the S3 endpoint).
     #[arg(long, env = "LAMBDABOX_CREDENTIALS", default_value = "test:test", value_parser = parse_credentials)]
     credentials: Credentials,
+    /// A second address serving only function URLs and HTTP APIs.
+    #[arg(long, env = "LAMBDABOX_FRONT_DOOR_LISTEN")]
+    front_door_listen: Option<SocketAddr>,
     #[command(flatten)]
     code_s3: CodeS3Args,
 }
@@ -118,7 +121,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(store),
         blobs,
         ControlPlaneConfig {
-            account: args.account_id,
+            account: args.account_id.clone(),
             concurrent_executions: args.concurrent_executions,
             ..ControlPlaneConfig::default()
         },
@@ -151,9 +154,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(requeued, "queued again the events a crash interrupted");
     }
     invoker.restore_provisioning(args.region.clone());
-    let app = lambdabox_http::router(AppState { invoker, default_region: args.region, logs });
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
+    let front_listener = match args.front_door_listen {
+        Some(a) => Some(TcpListener::bind(a).await.with_context(|| format!("listen on {a}"))?),
+        None => None,
+    };
+    let front_port = match &front_listener {
+        Some(l) => l.local_addr().context("read front door address")?.port(),
+        None => addr.port(),
+    };
+    let front_door = lambdabox_gateway::FrontDoor::open(
+        &data_dir,
+        invoker.clone(),
+        lambdabox_gateway::FrontDoorConfig {
+            account: args.account_id.clone(),
+            default_region: args.region.clone(),
+            credentials: args.credentials.clone(),
+            public_port: front_port,
+        },
+    )
+    .context("open the front door (function URLs, HTTP APIs)")?;
+    let app = front_door.wrap(lambdabox_http::router(AppState { invoker, default_region: args.region, logs }));
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
     // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
     let shutdown = shutdown_signal()?;
@@ -162,11 +184,42 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     stdout.flush().context("flush ready line")?;
     drop(stdout);
 
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serve")?;
+    let shutdown = shutdown_fan_out(shutdown);
+    if let Some(front_listener) = front_listener {
+        tracing::info!(addr = %front_listener.local_addr().context("read front door address")?, "front door ready");
+        let app = front_door.standalone().into_make_service_with_connect_info::<SocketAddr>();
+        let stop = shutdown();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(front_listener, app).with_graceful_shutdown(stop).await {
+                tracing::error!(%error, "front door listener failed");
+            }
+        });
+    }
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serve")?;
     engine.shutdown().await;
     tracing::info!("lambdabox stopped");
     drop(lock);
     Ok(())
+}
+
+/// Resolves `shutdown` once and hands out futures that all end with it.
+fn shutdown_fan_out(
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    move || {
+        let mut rx = rx.clone();
+        Box::pin(async move {
+            let _ = rx.wait_for(|stopped| *stopped).await;
+        })
+    }
 }
 
 /// Installs the SIGTERM and SIGINT handlers now; the future resolves on either.

@@ -1,0 +1,166 @@
+//! The HTTP front door: Lambda function URLs and API Gateway HTTP APIs with
+//! Lambda proxy integrations, served on the main listener (and optionally a
+//! listener of their own).
+//!
+//! [`FrontDoor::wants`] picks the requests that are for a function URL or an
+//! HTTP API (by `Host` or by the `/_lambda-url/`, `/_execute-api/` path
+//! prefixes); [`FrontDoor::serve`] answers them by invoking the function
+//! through the [`Invoker`]. [`FrontDoor::router`] is the control plane: the
+//! Lambda API's function URL operations (`/2021-10-31/functions/{name}/url`)
+//! and the `apigatewayv2` REST API (`/v2/apis…`). [`FrontDoor::wrap`] puts
+//! both in front of the Lambda API's router. Configuration lives in
+//! `<data dir>/gateway.db`.
+
+mod apigw_api;
+mod cors;
+mod error;
+pub mod event;
+mod front;
+pub(crate) use front::function_of;
+pub mod host;
+mod ids;
+mod model;
+pub mod response;
+pub mod routes;
+pub mod sigv4;
+mod store;
+mod url_api;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use bytes::Bytes;
+use http::request::Parts;
+use lambdabox_invoker::Invoker;
+use lambdabox_model::{AccountId, Credentials, Region};
+
+pub use error::GatewayError;
+pub use store::GatewayStore;
+
+/// What the front door needs to know about the server.
+#[derive(Debug, Clone)]
+pub struct FrontDoorConfig {
+    /// The account in ARNs and request contexts.
+    pub account: AccountId,
+    /// The region of control-plane requests that carry no SigV4 scope.
+    pub default_region: Region,
+    /// The credentials `AWS_IAM` function URLs check signatures against.
+    pub credentials: Credentials,
+    /// The port in the `FunctionUrl` and `ApiEndpoint` addresses.
+    pub public_port: u16,
+}
+
+pub(crate) struct Inner {
+    pub(crate) invoker: Arc<Invoker>,
+    pub(crate) store: Arc<GatewayStore>,
+    pub(crate) config: FrontDoorConfig,
+}
+
+/// Function URLs and HTTP APIs, their control plane and their serving.
+#[derive(Clone)]
+pub struct FrontDoor {
+    inner: Arc<Inner>,
+}
+
+pub(crate) fn json_body<T: serde::Serialize>(value: &T) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).expect("wire shapes always serialise"))
+}
+
+impl FrontDoor {
+    /// Opens `<data_dir>/gateway.db`.
+    pub fn open(data_dir: &Path, invoker: Arc<Invoker>, config: FrontDoorConfig) -> Result<Self, GatewayError> {
+        let store = GatewayStore::open(&data_dir.join("gateway.db"))?;
+        Ok(Self::new(store, invoker, config))
+    }
+
+    pub fn new(store: GatewayStore, invoker: Arc<Invoker>, config: FrontDoorConfig) -> Self {
+        Self { inner: Arc::new(Inner { invoker, store: Arc::new(store), config }) }
+    }
+
+    /// Whether a request is for a function URL or an HTTP API.
+    pub fn wants(&self, parts: &Parts) -> bool {
+        host::target(front::host_of(parts), parts.uri.path()).is_some()
+    }
+
+    /// Answers a request [`wants`](Self::wants) accepted (anything else is a 404).
+    pub async fn serve(&self, request: http::Request<Body>) -> http::Response<Body> {
+        self.inner.serve(request).await
+    }
+
+    /// The control plane: function URL configs and `apigatewayv2`.
+    pub fn router(&self) -> Router {
+        url_api::router(self.inner.clone()).merge(apigw_api::router(self.inner.clone()))
+    }
+
+    /// Everything on the main listener: front-door requests, then the
+    /// control plane, then `lambda` (the Lambda API's router). A successful
+    /// DeleteFunction also removes the function's URL configs.
+    pub fn wrap(&self, lambda: Router) -> Router {
+        self.router().fallback_service(lambda).layer(middleware::from_fn_with_state(self.clone(), dispatch))
+    }
+
+    /// The separate front-door listener: only function URLs and HTTP APIs.
+    pub fn standalone(&self) -> Router {
+        let this = self.clone();
+        Router::new().fallback(move |request: Request| {
+            let this = this.clone();
+            async move { this.serve(request).await }
+        })
+    }
+}
+
+/// The function a `DELETE /2015-03-31/functions/{name}` without a qualifier deletes.
+fn deleted_function(parts: &Parts) -> Option<String> {
+    if parts.method != http::Method::DELETE || parts.uri.query().is_some_and(|q| q.contains("Qualifier=")) {
+        return None;
+    }
+    let name = parts.uri.path().strip_prefix("/2015-03-31/functions/")?;
+    let name = percent_encoding::percent_decode_str(name.trim_end_matches('/')).decode_utf8().ok()?;
+    let function = lambdabox_model::FunctionRef::parse(&name, "functionName").ok()?;
+    function.qualifier.is_none().then(|| function.name.to_string())
+}
+
+async fn dispatch(State(front): State<FrontDoor>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    if front.wants(&parts) {
+        return front.serve(Request::from_parts(parts, body)).await;
+    }
+    let deleted = deleted_function(&parts);
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(name) = deleted
+        && response.status() == http::StatusCode::NO_CONTENT
+    {
+        let store = front.inner.store.clone();
+        let removed = tokio::task::spawn_blocking(move || store.delete_urls_of(&name)).await;
+        if let Ok(Err(error)) = removed {
+            tracing::error!(%error, "cannot remove the function URL configs of a deleted function");
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sees_delete_function() {
+        let parts =
+            |method: &str, uri: &str| http::Request::builder().method(method).uri(uri).body(()).unwrap().into_parts().0;
+        assert_eq!(deleted_function(&parts("DELETE", "/2015-03-31/functions/f")), Some("f".into()));
+        assert_eq!(
+            deleted_function(&parts(
+                "DELETE",
+                "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Ag"
+            )),
+            Some("g".into())
+        );
+        assert_eq!(deleted_function(&parts("DELETE", "/2015-03-31/functions/f?Qualifier=1")), None);
+        assert_eq!(deleted_function(&parts("GET", "/2015-03-31/functions/f")), None);
+    }
+}

@@ -1,0 +1,317 @@
+//! Verifying AWS Signature Version 4 (function URLs with `AuthType:
+//! AWS_IAM`): the `Authorization` header form and the presigned query form.
+//! The signature is computed again from the request with the secret of the
+//! access key named in the credential scope (from the server's known
+//! `Credentials`) and compared in constant time.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use hmac::{Hmac, Mac};
+use lambdabox_model::Credentials;
+use percent_encoding::percent_decode_str;
+use sha2::{Digest, Sha256};
+
+const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// How far a signature's time may be from ours.
+const MAX_SKEW_SECONDS: i64 = 15 * 60;
+
+/// The parts of a request a signature covers.
+#[derive(Debug, Clone)]
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    /// As sent: percent-encoded.
+    pub path: &'a str,
+    pub query: &'a str,
+    /// Lower-cased names.
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+/// Who signed a request that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub access_key: String,
+}
+
+/// Why a signature was refused; each is a 403 with AWS's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SigV4Error {
+    #[error("Forbidden")]
+    Missing,
+    #[error("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters")]
+    Malformed,
+    #[error("The security token included in the request is invalid.")]
+    UnknownAccessKey,
+    #[error("Credential should be scoped to correct service: '{expected}'.")]
+    WrongService { expected: String },
+    #[error("Signature expired: {date} is now earlier or later than 15 minutes from the current time")]
+    Expired { date: String },
+    #[error(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    )]
+    Mismatch,
+}
+
+struct Authorization {
+    access_key: String,
+    date: String,
+    region: String,
+    service: String,
+    signed_headers: Vec<String>,
+    signature: String,
+    amz_date: String,
+    presigned: bool,
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (percent_decode_str(k).decode_utf8_lossy() == name)
+            .then(|| percent_decode_str(v).decode_utf8_lossy().into_owned())
+    })
+}
+
+fn parse_scope(credential: &str) -> Result<(String, String, String, String), SigV4Error> {
+    let parts: Vec<&str> = credential.split('/').collect();
+    match parts.as_slice() {
+        [key, date, region, service, "aws4_request"] => {
+            Ok(((*key).to_owned(), (*date).to_owned(), (*region).to_owned(), (*service).to_owned()))
+        }
+        _ => Err(SigV4Error::Malformed),
+    }
+}
+
+fn parse(req: &SignedRequest<'_>) -> Result<Authorization, SigV4Error> {
+    if let Some(auth) = header(req.headers, "authorization") {
+        let rest = auth.strip_prefix(ALGORITHM).ok_or(SigV4Error::Malformed)?;
+        let (mut credential, mut signed, mut signature) = (None, None, None);
+        for part in rest.split(',') {
+            let part = part.trim();
+            if let Some(v) = part.strip_prefix("Credential=") {
+                credential = Some(v);
+            } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
+                signed = Some(v);
+            } else if let Some(v) = part.strip_prefix("Signature=") {
+                signature = Some(v);
+            }
+        }
+        let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
+            return Err(SigV4Error::Malformed);
+        };
+        let (access_key, date, region, service) = parse_scope(credential)?;
+        let amz_date = header(req.headers, "x-amz-date").ok_or(SigV4Error::Malformed)?.to_owned();
+        return Ok(Authorization {
+            access_key,
+            date,
+            region,
+            service,
+            signed_headers: signed.split(';').map(str::to_owned).collect(),
+            signature: signature.to_owned(),
+            amz_date,
+            presigned: false,
+        });
+    }
+    if query_param(req.query, "X-Amz-Algorithm").as_deref() == Some(ALGORITHM) {
+        let credential = query_param(req.query, "X-Amz-Credential").ok_or(SigV4Error::Malformed)?;
+        let (access_key, date, region, service) = parse_scope(&credential)?;
+        let signed = query_param(req.query, "X-Amz-SignedHeaders").ok_or(SigV4Error::Malformed)?;
+        return Ok(Authorization {
+            access_key,
+            date,
+            region,
+            service,
+            signed_headers: signed.split(';').map(str::to_owned).collect(),
+            signature: query_param(req.query, "X-Amz-Signature").ok_or(SigV4Error::Malformed)?,
+            amz_date: query_param(req.query, "X-Amz-Date").ok_or(SigV4Error::Malformed)?,
+            presigned: true,
+        });
+    }
+    Err(SigV4Error::Missing)
+}
+
+/// RFC 3986 encoding as SigV4 wants it: unreserved characters as they are,
+/// everything else `%XX`; `/` kept when `keep_slash`.
+fn uri_encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn canonical_query(query: &str, presigned: bool) -> String {
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+            (uri_encode(&decode(k), false), uri_encode(&decode(v), false))
+        })
+        .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
+        .collect();
+    pairs.sort();
+    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+}
+
+fn canonical_header_value(values: &[&str]) -> String {
+    values.iter().map(|v| v.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join(",")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The signature of a canonical request.
+fn signature(secret: &str, auth: &Authorization, canonical_request: &str) -> String {
+    let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
+    let string_to_sign =
+        format!("{ALGORITHM}\n{}\n{scope}\n{}", auth.amz_date, hex(&Sha256::digest(canonical_request.as_bytes())));
+    let mut key = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
+    for part in [auth.region.as_str(), auth.service.as_str(), "aws4_request"] {
+        key = hmac(&key, part.as_bytes());
+    }
+    hex(&hmac(&key, string_to_sign.as_bytes()))
+}
+
+fn canonical_request(req: &SignedRequest<'_>, auth: &Authorization) -> String {
+    let path = if req.path.is_empty() { "/" } else { req.path };
+    let mut headers = String::new();
+    for name in &auth.signed_headers {
+        let values: Vec<&str> = req.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect();
+        headers.push_str(&format!("{name}:{}\n", canonical_header_value(&values)));
+    }
+    let payload = if auth.presigned {
+        "UNSIGNED-PAYLOAD".to_owned()
+    } else {
+        header(req.headers, "x-amz-content-sha256").map_or_else(|| hex(&Sha256::digest(req.body)), str::to_owned)
+    };
+    format!(
+        "{}\n{}\n{}\n{headers}\n{}\n{payload}",
+        req.method,
+        uri_encode(path, true),
+        canonical_query(req.query, auth.presigned),
+        auth.signed_headers.join(";"),
+    )
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks a request's signature for `service` against the known credentials.
+pub fn verify(
+    req: &SignedRequest<'_>,
+    credentials: &Credentials,
+    service: &str,
+    now: DateTime<Utc>,
+) -> Result<Caller, SigV4Error> {
+    let auth = parse(req)?;
+    let secret = credentials.secret(&auth.access_key).ok_or(SigV4Error::UnknownAccessKey)?;
+    if auth.service != service {
+        return Err(SigV4Error::WrongService { expected: service.to_owned() });
+    }
+    let signed_at =
+        NaiveDateTime::parse_from_str(&auth.amz_date, "%Y%m%dT%H%M%SZ").map_err(|_| SigV4Error::Malformed)?.and_utc();
+    if (now - signed_at).num_seconds().abs() > MAX_SKEW_SECONDS {
+        return Err(SigV4Error::Expired { date: auth.amz_date });
+    }
+    if !auth.signed_headers.iter().any(|h| h == "host") {
+        return Err(SigV4Error::Mismatch);
+    }
+    let expected = signature(secret, &auth, &canonical_request(req, &auth));
+    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        return Err(SigV4Error::Mismatch);
+    }
+    Ok(Caller { access_key: auth.access_key })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "AKIDEXAMPLE";
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const DATE: &str = "20150830T123600Z";
+
+    fn creds() -> Credentials {
+        Credentials::parse(&format!("{KEY}:{SECRET}")).unwrap()
+    }
+
+    fn at() -> DateTime<Utc> {
+        NaiveDateTime::parse_from_str(DATE, "%Y%m%dT%H%M%SZ").unwrap().and_utc()
+    }
+
+    fn headers(signature: &str) -> Vec<(String, String)> {
+        vec![
+            ("host".into(), "example.amazonaws.com".into()),
+            ("x-amz-date".into(), DATE.into()),
+            (
+                "authorization".into(),
+                format!(
+                    "AWS4-HMAC-SHA256 Credential={KEY}/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}"
+                ),
+            ),
+        ]
+    }
+
+    /// The AWS SigV4 test suite: get-vanilla, get-vanilla-query-order-key-case, post-vanilla.
+    #[test]
+    fn test_suite_vectors() {
+        let cases = [
+            ("GET", "", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+            ("GET", "Param2=value2&Param1=value1", "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"),
+            ("POST", "", "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"),
+        ];
+        for (method, query, sig) in cases {
+            let h = headers(sig);
+            let req = SignedRequest { method, path: "/", query, headers: &h, body: b"" };
+            assert_eq!(
+                verify(&req, &creds(), "service", at()),
+                Ok(Caller { access_key: KEY.into() }),
+                "{method} {query}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let good = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+        let h = headers(good);
+        let req = SignedRequest { method: "GET", path: "/", query: "", headers: &h, body: b"" };
+        let wrong_secret = Credentials::parse(&format!("{KEY}:other")).unwrap();
+        assert_eq!(verify(&req, &wrong_secret, "service", at()), Err(SigV4Error::Mismatch));
+        assert_eq!(verify(&req, &Credentials::default(), "service", at()), Err(SigV4Error::UnknownAccessKey));
+        assert!(matches!(verify(&req, &creds(), "lambda", at()), Err(SigV4Error::WrongService { .. })));
+        let later = at() + chrono::Duration::minutes(16);
+        assert!(matches!(verify(&req, &creds(), "service", later), Err(SigV4Error::Expired { .. })));
+        let tampered = SignedRequest { method: "POST", ..req.clone() };
+        assert_eq!(verify(&tampered, &creds(), "service", at()), Err(SigV4Error::Mismatch));
+        let none = SignedRequest { headers: &h[..2], ..req.clone() };
+        assert_eq!(verify(&none, &creds(), "service", at()), Err(SigV4Error::Missing));
+        let bad: Vec<(String, String)> = vec![("authorization".into(), "AWS4-HMAC-SHA256 Credential=x".into())];
+        let malformed = SignedRequest { headers: &bad, ..req };
+        assert_eq!(verify(&malformed, &creds(), "service", at()), Err(SigV4Error::Malformed));
+    }
+
+    #[test]
+    fn encodes_like_the_suite() {
+        assert_eq!(uri_encode("/a b/%20", true), "/a%20b/%2520");
+        assert_eq!(canonical_query("b=2&a=1&a=0", false), "a=0&a=1&b=2");
+        assert_eq!(canonical_query("X-Amz-Signature=x&k=v%2Fw", true), "k=v%2Fw");
+        assert_eq!(canonical_header_value(&["  a   b ", "c"]), "a b,c");
+    }
+}
