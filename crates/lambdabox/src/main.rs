@@ -1,6 +1,7 @@
 //! The `lambdabox` binary: command line, configuration, wiring and graceful
 //! shutdown.
 
+mod dispatch;
 mod logs;
 mod serve;
 

@@ -13,6 +13,7 @@ use lambdabox_engine::{Engine, EngineConfig};
 use lambdabox_http::AppState;
 use lambdabox_invoker::{Invoker, InvokerConfig};
 use lambdabox_model::{AccountId, Credentials, Region};
+use lambdabox_s3::{S3Config, S3Endpoint};
 use lambdabox_store::{BlobStore, EventQueue, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
@@ -22,7 +23,7 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LAMBDABOX_LISTEN", default_value = "127.0.0.1:9070")]
     listen: SocketAddr,
-    /// Where functions, code and logs are kept.
+    /// Where functions, code, logs and S3 buckets are kept.
     #[arg(long, env = "LAMBDABOX_DATA_DIR", default_value = "./.lambdabox")]
     data_dir: PathBuf,
     /// The account id in ARNs.
@@ -102,7 +103,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(requeued, "queued again the events a crash interrupted");
     }
     invoker.restore_provisioning(args.region.clone());
-    let app = lambdabox_http::router(AppState { invoker, default_region: args.region, logs });
+    let s3 = S3Endpoint::open(S3Config::new(data_dir.join("s3"), args.credentials.clone(), args.region.clone()))
+        .context("open the S3 endpoint")?;
+    let lambda = lambdabox_http::router(AppState { invoker, default_region: args.region, logs });
+    let app = crate::dispatch::Dispatcher { s3, lambda }.into_router();
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
