@@ -1,6 +1,8 @@
 //! The `lambdabox` binary: command line, configuration, wiring and graceful
 //! shutdown.
 
+mod builtin_s3;
+mod dispatch;
 mod logs;
 mod serve;
 

@@ -13,6 +13,7 @@ use lambdabox_engine::{Engine, EngineConfig};
 use lambdabox_http::AppState;
 use lambdabox_invoker::{Invoker, InvokerConfig};
 use lambdabox_model::{AccountId, Credentials, Region};
+use lambdabox_s3::{S3Config, S3Endpoint};
 use lambdabox_store::{BlobStore, EventQueue, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
@@ -22,7 +23,7 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LAMBDABOX_LISTEN", default_value = "127.0.0.1:9070")]
     listen: SocketAddr,
-    /// Where functions, code and logs are kept.
+    /// Where functions, code, logs and S3 buckets are kept.
     #[arg(long, env = "LAMBDABOX_DATA_DIR", default_value = "./.lambdabox")]
     data_dir: PathBuf,
     /// The account id in ARNs.
@@ -126,10 +127,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..ControlPlaneConfig::default()
         },
     );
-    if let Some(external) = args.code_s3.external(&args.region)? {
-        tracing::info!(endpoint = ?args.code_s3.endpoint, "deployment packages from S3 come from an external endpoint");
-        control = control.with_code_fetcher(Arc::new(external) as Arc<dyn CodeFetcher>);
-    }
+    let s3 = S3Endpoint::open(S3Config::new(data_dir.join("s3"), args.credentials.clone(), args.region.clone()))
+        .context("open the S3 endpoint")?;
+    let fetcher: Arc<dyn CodeFetcher> = match args.code_s3.external(&args.region)? {
+        Some(external) => {
+            tracing::info!(endpoint = ?args.code_s3.endpoint, "deployment packages from S3 come from an external endpoint");
+            Arc::new(external)
+        }
+        None => Arc::new(crate::builtin_s3::BuiltinS3(s3.clone())),
+    };
+    control = control.with_code_fetcher(fetcher);
     let control = Arc::new(control);
     control.load_concurrency().await.context("load concurrency settings")?;
     let removed = control.collect_garbage().await.context("collect orphaned code blobs")?;
@@ -175,7 +182,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     )
     .context("open the front door (function URLs, HTTP APIs)")?;
-    let app = front_door.wrap(lambdabox_http::router(AppState { invoker, default_region: args.region, logs }));
+    let lambda = front_door.wrap(lambdabox_http::router(AppState { invoker, default_region: args.region, logs }));
+    let app = crate::dispatch::Dispatcher { s3, lambda }.into_router();
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
     // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
     let shutdown = shutdown_signal()?;

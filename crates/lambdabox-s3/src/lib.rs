@@ -1,0 +1,150 @@
+//! Lambdabox's built-in S3-compatible endpoint, on the same port as the
+//! Lambda API. [`s3s`] speaks the wire format (REST + XML, SigV4 including
+//! aws-chunked and trailer-checksum bodies); this crate keeps the data:
+//! metadata in SQLite (`store`), bodies as fsynced files (`files`), and S3's
+//! rules in the operations (`service`).
+//!
+//! [`S3Endpoint::wants`] tells S3 requests from Lambda ones (`route`),
+//! [`S3Endpoint::serve`] answers them, and [`S3Endpoint::read_object`] lets
+//! Lambdabox read objects itself (deployment packages, layers).
+
+mod checksum;
+mod error;
+mod files;
+mod route;
+mod service;
+mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use lambdabox_model::{Credentials, Region};
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3Result, s3_error};
+
+pub use error::{ReadObjectError, S3Error, StoreError};
+
+use crate::files::Files;
+use crate::service::Backend;
+use crate::store::MetaStore;
+
+/// How the endpoint is set up.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// Where buckets and objects are kept (`meta.db`, `files/`, `tmp/`).
+    pub data_dir: PathBuf,
+    /// The credentials SigV4 signatures are checked against.
+    pub credentials: Credentials,
+    /// The region buckets report (GetBucketLocation, HeadBucket).
+    pub region: Region,
+    /// The domain of virtual-hosted-style names: `BUCKET.s3.DOMAIN[:port]`,
+    /// `BUCKET.s3.REGION.DOMAIN`, and `s3.DOMAIN` for path-style requests.
+    /// `localhost` by default (`*.localhost` resolves to the loopback).
+    pub domain: String,
+}
+
+impl S3Config {
+    pub fn new(data_dir: PathBuf, credentials: Credentials, region: Region) -> Self {
+        Self { data_dir, credentials, region, domain: "localhost".to_owned() }
+    }
+}
+
+/// The S3 endpoint (cheap to clone).
+#[derive(Clone)]
+pub struct S3Endpoint {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: S3Service,
+    backend: Backend,
+    domain: String,
+}
+
+/// The known credentials as s3s's secret-key source.
+struct KnownCredentials(Credentials);
+
+#[async_trait::async_trait]
+impl S3Auth for KnownCredentials {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        match self.0.secret(access_key) {
+            Some(secret) => Ok(SecretKey::from(secret)),
+            None => {
+                Err(s3_error!(InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records."))
+            }
+        }
+    }
+}
+
+impl S3Endpoint {
+    /// Opens (creating) the data dir, removes what a crash left behind
+    /// (temporary files, files no metadata names) and builds the service.
+    pub fn open(config: S3Config) -> Result<Self, S3Error> {
+        let S3Config { data_dir, credentials, region, domain } = config;
+        if domain.is_empty()
+            || domain.split('.').any(|l| l.is_empty() || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
+            return Err(S3Error::InvalidDomain { domain });
+        }
+        std::fs::create_dir_all(&data_dir).map_err(|source| S3Error::CreateDir { path: data_dir.clone(), source })?;
+        let store = MetaStore::open(&data_dir.join("meta.db")).map_err(|source| S3Error::OpenStore { source })?;
+        let files = Files::open(&data_dir).map_err(|source| S3Error::OpenStore { source })?;
+        let referenced = store.referenced_files().map_err(|source| S3Error::CollectGarbage { source })?;
+        let removed = files.collect_garbage(&referenced).map_err(|source| S3Error::CollectGarbage { source })?;
+        if removed > 0 {
+            tracing::info!(removed, "removed S3 object files no metadata refers to");
+        }
+        let backend = Backend { store: Arc::new(store), files, region };
+        let mut builder = S3ServiceBuilder::new(backend.clone());
+        builder.set_auth(KnownCredentials(credentials));
+        builder.set_host(route::LocalDomain { domain: domain.clone() });
+        let service = builder.build();
+        Ok(Self { inner: Arc::new(Inner { service, backend, domain }) })
+    }
+
+    /// Whether an incoming request is meant for S3 rather than the Lambda API:
+    /// signed for service `s3`, or addressed to one of S3's host names.
+    pub fn wants(&self, parts: &http::request::Parts) -> bool {
+        route::signed_for_s3(parts) || route::addressed_to_s3(&self.inner.domain, parts)
+    }
+
+    /// Serves one request.
+    pub async fn serve(&self, request: http::Request<axum::body::Body>) -> http::Response<axum::body::Body> {
+        let request = request.map(s3s::Body::http_body_unsync);
+        match self.inner.service.call(request).await {
+            Ok(response) => response.map(axum::body::Body::new),
+            Err(e) => {
+                tracing::error!(error = ?e, "the S3 service failed");
+                let mut response = http::Response::new(axum::body::Body::empty());
+                *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                response
+            }
+        }
+    }
+
+    /// Reads a whole object for Lambdabox itself (deployment packages, layers).
+    pub async fn read_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<bytes::Bytes, ReadObjectError> {
+        let backend = &self.inner.backend;
+        let row = backend.store.get_version(bucket, key, version_id).map_err(|e| match e {
+            StoreError::NoSuchBucket => ReadObjectError::NoSuchBucket,
+            StoreError::NoSuchKey => ReadObjectError::NoSuchKey,
+            StoreError::NoSuchVersion => ReadObjectError::NoSuchVersion,
+            StoreError::InvalidVersionId => ReadObjectError::InvalidVersionId,
+            StoreError::DeleteMarker { latest: true, .. } => ReadObjectError::NoSuchKey,
+            StoreError::DeleteMarker { latest: false, .. } => ReadObjectError::NoSuchVersion,
+            source => ReadObjectError::Metadata { source },
+        })?;
+        let file = row.file.unwrap_or_default();
+        backend
+            .files
+            .read_all(&file)
+            .await
+            .map_err(|source| ReadObjectError::Io { path: backend.files.path(&file), source })
+    }
+}

@@ -1,0 +1,265 @@
+//! The metadata store: buckets, object versions, multipart uploads and their
+//! parts in one SQLite file (WAL, synchronous=FULL: a committed row survives a
+//! crash of the process or the machine). Bodies live in files that
+//! [`crate::files::Files`] writes and fsyncs before the row naming them commits.
+
+mod buckets;
+mod objects;
+mod uploads;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, Row};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{StoreError, query};
+
+pub use objects::PutOutcome;
+pub use uploads::PartRow;
+
+/// The version id of objects written while versioning was never enabled or suspended.
+pub const NULL_VERSION: &str = "null";
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts them.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE buckets (
+    name        TEXT PRIMARY KEY,
+    created_ms  INTEGER NOT NULL,
+    versioning  TEXT NOT NULL DEFAULT 'Unversioned'
+);
+CREATE TABLE versions (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket        TEXT NOT NULL REFERENCES buckets(name),
+    key           TEXT NOT NULL,
+    version_id    TEXT NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    file          TEXT,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,
+    modified_ms   INTEGER NOT NULL,
+    attrs         TEXT NOT NULL,
+    UNIQUE (bucket, key, version_id)
+);
+CREATE INDEX versions_by_key ON versions(bucket, key, seq);
+CREATE TABLE uploads (
+    upload_id     TEXT PRIMARY KEY,
+    bucket        TEXT NOT NULL REFERENCES buckets(name),
+    key           TEXT NOT NULL,
+    initiated_ms  INTEGER NOT NULL,
+    attrs         TEXT NOT NULL
+);
+CREATE INDEX uploads_by_key ON uploads(bucket, key, initiated_ms);
+CREATE TABLE parts (
+    upload_id     TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE,
+    part_number   INTEGER NOT NULL,
+    file          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,
+    modified_ms   INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+);
+"#];
+
+/// A bucket's versioning state: S3's three (a bucket that was never
+/// versioned differs from a suspended one in the responses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versioning {
+    Unversioned,
+    Enabled,
+    Suspended,
+}
+
+impl Versioning {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Unversioned => "Unversioned",
+            Self::Enabled => "Enabled",
+            Self::Suspended => "Suspended",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "Enabled" => Self::Enabled,
+            "Suspended" => Self::Suspended,
+            _ => Self::Unversioned,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRow {
+    pub name: String,
+    pub created_ms: i64,
+    pub versioning: Versioning,
+}
+
+/// A checksum the client sent with the object (`x-amz-checksum-*`), verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChecksum {
+    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
+    pub algorithm: String,
+    /// Base64, as on the wire.
+    pub value: String,
+}
+
+/// What an object keeps besides its bytes: the headers S3 returns as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectAttrs {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    /// User metadata (`x-amz-meta-*`), keys lower-case without the prefix.
+    pub metadata: BTreeMap<String, String>,
+    pub checksum: Option<StoredChecksum>,
+    /// How many parts a multipart object was completed from.
+    pub parts_count: Option<i32>,
+}
+
+impl ObjectAttrs {
+    fn encode(&self) -> String {
+        serde_json::to_string(self).expect("attributes always serialise")
+    }
+
+    fn decode(s: &str) -> Result<Self, StoreError> {
+        serde_json::from_str(s).map_err(|source| StoreError::Decode { source })
+    }
+}
+
+/// One version of an object, or a delete marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRow {
+    pub seq: i64,
+    pub key: String,
+    pub version_id: String,
+    pub delete_marker: bool,
+    /// The body's file name under the files dir; `None` for delete markers.
+    pub file: Option<String>,
+    pub size: i64,
+    /// Hex, without quotes; empty for delete markers.
+    pub etag: String,
+    pub modified_ms: i64,
+    pub attrs: ObjectAttrs,
+    pub is_latest: bool,
+}
+
+const VERSION_COLUMNS: &str = "seq, key, version_id, delete_marker, file, size, etag, modified_ms, attrs, \
+    seq = (SELECT MAX(l.seq) FROM versions l WHERE l.bucket = versions.bucket AND l.key = versions.key)";
+
+fn version_row(row: &Row<'_>) -> rusqlite::Result<(VersionRow, String)> {
+    Ok((
+        VersionRow {
+            seq: row.get(0)?,
+            key: row.get(1)?,
+            version_id: row.get(2)?,
+            delete_marker: row.get(3)?,
+            file: row.get(4)?,
+            size: row.get(5)?,
+            etag: row.get(6)?,
+            modified_ms: row.get(7)?,
+            attrs: ObjectAttrs::default(),
+            is_latest: row.get(9)?,
+        },
+        row.get(8)?,
+    ))
+}
+
+fn decode_versions(rows: Vec<(VersionRow, String)>) -> Result<Vec<VersionRow>, StoreError> {
+    rows.into_iter()
+        .map(|(mut v, attrs)| {
+            v.attrs = ObjectAttrs::decode(&attrs)?;
+            Ok(v)
+        })
+        .collect()
+}
+
+/// A body written to a file, about to be named by a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBody {
+    pub file: String,
+    pub size: i64,
+    pub etag: String,
+    pub attrs: ObjectAttrs,
+}
+
+/// Whether `s` is a version id this store could have issued: `null` or 32 hex digits.
+pub fn is_valid_version_id(s: &str) -> bool {
+    s == NULL_VERSION || (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Buckets, versions and uploads in one SQLite database.
+pub struct MetaStore {
+    conn: Mutex<Connection>,
+}
+
+impl MetaStore {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(open_err)?;
+        Self::with(conn)
+    }
+
+    /// An in-memory database (tests of the SQL itself).
+    #[cfg(test)]
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let path = std::path::PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path, source })?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|source| StoreError::Migrate { source })?;
+        Self::with(conn)
+    }
+
+    fn with(conn: Connection) -> Result<Self, StoreError> {
+        let store = Self { conn: Mutex::new(conn) };
+        let mut conn = store.lock();
+        let tx = conn.transaction().map_err(|source| StoreError::Migrate { source })?;
+        let current: usize =
+            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|source| StoreError::Migrate { source })?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            tx.execute_batch(sql).map_err(|source| StoreError::Migrate { source })?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(|source| StoreError::Migrate { source })?;
+        }
+        tx.commit().map_err(|source| StoreError::Migrate { source })?;
+        drop(conn);
+        Ok(store)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (the
+        // transaction rolls back on drop), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every file a version or a part names (the rest are garbage).
+    pub fn referenced_files(&self) -> Result<HashSet<String>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare("SELECT file FROM versions WHERE file IS NOT NULL UNION SELECT file FROM parts")
+            .map_err(query("list referenced files"))?;
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .map_err(query("list referenced files"))?
+            .collect::<Result<HashSet<_>, _>>()
+            .map_err(query("list referenced files"))
+    }
+}
+
+fn require_bucket(tx: &rusqlite::Connection, bucket: &str) -> Result<Versioning, StoreError> {
+    use rusqlite::OptionalExtension;
+    let versioning: Option<String> = tx
+        .query_row("SELECT versioning FROM buckets WHERE name = ?1", [bucket], |r| r.get(0))
+        .optional()
+        .map_err(query("look up the bucket"))?;
+    versioning.map(|v| Versioning::parse(&v)).ok_or(StoreError::NoSuchBucket)
+}
