@@ -1,7 +1,7 @@
 """API Gateway HTTP APIs end to end: the apigatewayv2 API through boto3 and
 the AWS CLI (quick create included), route precedence with path parameters
 and greedy paths, named and $default stages, payload formats 1.0 and 2.0
-for the same function, binary bodies, cookies, API Gateway's 404/502/503,
+for the same function, binary bodies, cookies, API Gateway's 404/502/504,
 host-based and path-form routing, a separate front-door listener, and
 persistence across a kill."""
 
@@ -132,7 +132,7 @@ def test_failures(server, echo_api):
     ok = call(server.port, "GET", base + "/plain")
     assert ok.status == 200 and ok.json == {"hello": "world"}
     slow = call(server.port, "GET", base + "/slow/sleep")
-    assert (slow.status, slow.json) == (503, {"message": "Service Unavailable"})
+    assert (slow.status, slow.json) == (504, {"message": "Endpoint request timed out"})
     assert call(server.port, "GET", "/_execute-api/nosuchapi0/x").status == 404
 
 

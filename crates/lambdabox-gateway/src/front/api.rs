@@ -1,8 +1,9 @@
 //! Serving an HTTP API: the stage (a named stage under `/<stage>/…`,
 //! `$default` at the root), the route (`routes::select`), the integration's
 //! payload format and timeout, and API Gateway's answers when something
-//! fails: 404 `Not Found`, 500/502 `Internal Server Error`, 503 `Service
-//! Unavailable` when the integration timeout runs out.
+//! fails: 404 `Not Found`, 500/502 `Internal Server Error`, 504 `Endpoint
+//! request timed out` when the integration timeout runs out (issue #7 asks
+//! for 504; some reports say HTTP APIs answer 503 there).
 
 use std::time::Duration;
 
@@ -114,7 +115,7 @@ impl Inner {
                 tracing::info!(error_type = ?outcome.error_type(), api_id, "the function failed");
                 message(StatusCode::BAD_GATEWAY, "Internal Server Error")
             }
-            Invocation::IntegrationTimeout => message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+            Invocation::IntegrationTimeout => message(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out"),
             Invocation::Throttled => message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
             Invocation::Failed(e) => {
                 tracing::error!(error = %e, api_id, "HTTP API invocation failed");
