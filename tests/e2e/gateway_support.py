@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import boto3
 from botocore.config import Config
 
 from invoke_support import NODE_RUNTIME, create, package, py_package
-from support import REGION, aws_cli_path
+from support import REGION, aws_cli_env, aws_cli_path
 
 # Echoes the event; a few paths make it misbehave on purpose.
 ECHO = r'''
@@ -92,9 +91,7 @@ def apigw_client(endpoint: str, region: str = REGION):
 
 def aws(endpoint: str, service: str, *args: str) -> dict | None:
     """`aws SERVICE ARGS --endpoint-url …` and its JSON output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION, AWS_PAGER="",
-               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env = aws_cli_env()
     cmd = [str(aws_cli_path()), service, *args, "--endpoint-url", endpoint, "--output", "json"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, f"aws {service} {' '.join(args)}: {proc.stderr}"

@@ -260,7 +260,8 @@ class CliResult:
         return json.loads(self.stdout) if self.stdout.strip() else None
 
 
-def run_aws_cli(endpoint: str, *args, region: str = REGION, check: bool = True) -> CliResult:
+def aws_cli_env(region: str = REGION) -> dict[str, str]:
+    """The environment every AWS CLI run gets: the test credentials, no user config, no retries."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ACCESS_KEY_ID="test",
@@ -272,6 +273,11 @@ def run_aws_cli(endpoint: str, *args, region: str = REGION, check: bool = True) 
         AWS_MAX_ATTEMPTS="1",
         AWS_RETRY_MODE="standard",
     )
+    return env
+
+
+def run_aws_cli(endpoint: str, *args, region: str = REGION, check: bool = True) -> CliResult:
+    env = aws_cli_env(region)
     cmd = [str(aws_cli_path()), "lambda", *map(str, args), "--endpoint-url", endpoint, "--output", "json"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     res = CliResult(proc.returncode, proc.stdout, proc.stderr)

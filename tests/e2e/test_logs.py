@@ -35,7 +35,7 @@ from invoke_support import (  # noqa: F401 (fixtures)
     log_request_id,
     py_package,
 )
-from support import REGION, aws_error, raw_request, unique_name
+from support import REGION, aws_cli_env, aws_error, raw_request, unique_name
 
 PRINTER = """
     print("INIT says hello")
@@ -127,17 +127,7 @@ def aws_cli_v2() -> str:
 
 
 def aws_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_PAGER="",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_MAX_ATTEMPTS="1",
-    )
-    return env
+    return aws_cli_env()
 
 
 def aws_logs_tail_cmd(server, group: str, *extra: str) -> list[str]:

@@ -26,7 +26,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from support import REGION, MiB, aws_cli_path
+from support import REGION, MiB, aws_cli_env, aws_cli_path
 
 
 
@@ -63,16 +63,7 @@ def bucket(s3):
 
 
 def aws_s3(server, *args, check=True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_PAGER="",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_MAX_ATTEMPTS="1",
-    )
+    env = aws_cli_env()
     cmd = [str(aws_cli_path()), *map(str, args), "--endpoint-url", server.url]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     if check:
