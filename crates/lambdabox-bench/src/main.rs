@@ -1,8 +1,10 @@
 //! `lambdabox-bench`: the benchmark harness. It starts its own Lambdabox
 //! server on a temporary data dir, deploys its own fixture functions, and
-//! measures warm latency, throughput, cold starts and density, each beside
-//! its baseline measured in the same run (a bare loopback HTTP echo server,
-//! bare process starts, and optionally `cargo lambda watch`). It prints a
+//! measures warm latency (and what an alias or version qualifier adds to
+//! it), throughput, asynchronous invocations through the durable queue, cold
+//! starts and density, each beside its baseline measured in the same run (a
+//! bare loopback HTTP echo server, synchronous Invokes, bare process starts,
+//! and optionally `cargo lambda watch`). It prints a
 //! Markdown table, writes a JSON file and renders two SVG plots.
 //!
 //! ```sh
@@ -26,9 +28,9 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::baseline::{EchoServer, process_starts};
-use crate::measure::{cold, density, load, warm};
-use crate::report::{BareStart, CargoLambda, Cold, Machine, Results, Warm};
-use crate::server::{FunctionDef, Server, invoke, invoke_path};
+use crate::measure::{alias, cold, density, load, queued, warm};
+use crate::report::{AsyncRun, BareStart, CargoLambda, Cold, Machine, Results, Warm};
+use crate::server::{FunctionDef, ServeOptions, Server, invoke, invoke_path};
 use crate::stats::Summary;
 
 /// The label of the trivial custom-runtime function (raw Runtime API bootstrap).
@@ -42,7 +44,11 @@ const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Section {
     Warm,
+    /// Warm latency of `NAME`, `NAME:1` and `NAME:live`, interleaved.
+    Alias,
     Load,
+    /// Event invocations through the durable queue.
+    Async,
     Cold,
     Density,
     Java,
@@ -90,6 +96,19 @@ struct Args {
     /// platform's own cost. Density always uses 128 MB.
     #[arg(long, default_value_t = 1769)]
     memory_size: u32,
+    /// Events sent with `X-Amz-Invocation-Type: Event` in the async run.
+    #[arg(long, default_value_t = 2000)]
+    async_events: usize,
+    /// Concurrent clients sending those events.
+    #[arg(long, default_value_t = 8)]
+    async_clients: usize,
+    /// The server's `--async-workers` (how many queued events run at once);
+    /// the synchronous baseline of the async run uses as many clients.
+    #[arg(long, default_value_t = 8)]
+    async_workers: usize,
+    /// Rounds of the alias run (each invokes `NAME`, `NAME:1`, `NAME:live`).
+    #[arg(long, default_value_t = 2000)]
+    alias_rounds: usize,
     /// Sections to leave out.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<Section>,
@@ -187,7 +206,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     drop(echo);
 
     eprintln!("== lambdabox: {}", server_bin.display());
-    let mut server = Server::start(&server_bin).await?;
+    let mut server = Server::start_with(&server_bin, ServeOptions { async_workers: args.async_workers }).await?;
     let mut fixtures = vec![
         Fixture {
             label: CUSTOM,
@@ -276,6 +295,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
 
+    let mut alias_result = None;
+    let custom_deployed = deployed.iter().any(|f| f.label == CUSTOM);
+    if !skip(Section::Alias) && custom_deployed {
+        eprintln!("== alias resolution: {CUSTOM} as NAME, NAME:1 and NAME:{}, interleaved", alias::ALIAS);
+        match alias::run(&mut server, "bench-custom", payload, 100, args.alias_rounds).await {
+            Ok(a) => {
+                for q in [&a.latest, &a.version, &a.alias] {
+                    eprintln!(
+                        "   {}: p50 {:.3} ms p99 {:.3} ms (paired delta {:+.3} ms)",
+                        q.qualifier, q.latency.p50_ms, q.latency.p99_ms, q.median_paired_delta_ms
+                    );
+                }
+                alias_result = Some(a);
+            }
+            Err(e) => unavailable.push(("alias resolution".into(), format!("{e:#}"))),
+        }
+    }
+
     let mut cold_results = Vec::new();
     if !skip(Section::Cold) {
         eprintln!("== cold starts");
@@ -295,7 +332,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     let mut load_results = Vec::new();
     let mut lrt_load = Vec::new();
-    let custom_deployed = deployed.iter().any(|f| f.label == CUSTOM);
     if !skip(Section::Load) && custom_deployed {
         eprintln!("== throughput, {CUSTOM}");
         for &c in &args.concurrency {
@@ -315,6 +351,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 eprintln!("   {c} clients: {:.0}/s p99 {:.3} ms", r.requests_per_second, r.latency.p99_ms);
                 lrt_load.push(r);
             }
+        }
+    }
+    let mut async_result = None;
+    if !skip(Section::Async)
+        && let Some(custom) = deployed.iter().find(|f| f.label == CUSTOM)
+    {
+        eprintln!(
+            "== asynchronous invocations: {} events from {} clients, {} async workers",
+            args.async_events, args.async_clients, args.async_workers
+        );
+        match measure_async(&mut server, &args, &custom.zip, payload, load_warmup, load_window).await {
+            Ok(a) => async_result = Some(a),
+            Err(e) => unavailable.push(("asynchronous invocations".into(), format!("{e:#}\n{}", server.log_tail()))),
         }
     }
     server.stop().await?;
@@ -373,6 +422,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         cold: cold_results,
         density: density_result,
         cargo_lambda: cargo_lambda_result,
+        alias: alias_result,
+        async_run: async_result,
         unavailable,
         targets: Vec::new(),
     };
@@ -436,6 +487,48 @@ async fn soak(args: &Args, seconds: f64) -> anyhow::Result<()> {
         r.requests_per_second, r.latency.p50_ms, r.latency.p99_ms, r.errors
     );
     server.stop().await
+}
+
+/// The async run on its own copy of the custom-runtime function: first the
+/// synchronous baseline (a closed loop of as many clients as the server has
+/// async workers, which also leaves that many environments warm), then the
+/// events.
+async fn measure_async(
+    server: &mut Server,
+    args: &Args,
+    zip: &[u8],
+    payload: &[u8],
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<AsyncRun> {
+    let name = "bench-async";
+    let def = FunctionDef {
+        name,
+        runtime: "provided.al2023",
+        handler: "bootstrap",
+        zip,
+        memory_mb: args.memory_size,
+        timeout_s: 30,
+    };
+    server.create_function(&def).await?;
+    let workers = args.async_workers.max(1);
+    let sync = load::closed_loop(server.addr, &invoke_path(name), payload, workers, warmup, window).await?;
+    eprintln!(
+        "   synchronous, {workers} clients: {:.0}/s p99 {:.3} ms ({} errors)",
+        sync.requests_per_second, sync.latency.p99_ms, sync.errors
+    );
+    let timeout = Duration::from_secs(120) + Duration::from_millis(10) * args.async_events as u32;
+    let queued = queued::run(server, name, payload, args.async_events, args.async_clients, workers, timeout).await?;
+    eprintln!(
+        "   accepted {:.0}/s (202 p50 {:.3} ms p99 {:.3} ms), all run in {:.3} s: {:.0} events/s ({} polls)",
+        queued.accepted_per_second,
+        queued.accept_latency.p50_ms,
+        queued.accept_latency.p99_ms,
+        queued.end_to_end_seconds,
+        queued.events_per_second,
+        queued.polls
+    );
+    Ok(AsyncRun { queued, sync })
 }
 
 fn warm_of(label: &str, samples: &[Duration]) -> Warm {

@@ -5,9 +5,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::measure::alias::AliasResult;
 use crate::measure::cold::ColdResult;
 use crate::measure::density::DensityResult;
 use crate::measure::load::LoadResult;
+use crate::measure::queued::AsyncResult;
 use crate::stats::Summary;
 
 /// The machine and the conditions of the run.
@@ -61,6 +63,14 @@ pub struct CargoLambda {
     pub samples_ms: Vec<f64>,
 }
 
+/// Event invocations through the durable queue beside synchronous Invokes
+/// of the same function at as many clients as there are async workers.
+#[derive(Debug, Clone, Serialize)]
+pub struct AsyncRun {
+    pub queued: AsyncResult,
+    pub sync: LoadResult,
+}
+
 /// One of the targets, checked.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetCheck {
@@ -87,6 +97,11 @@ pub struct Results {
     pub cold: Vec<Cold>,
     pub density: Option<DensityResult>,
     pub cargo_lambda: Option<CargoLambda>,
+    /// Warm latency of `$LATEST`, a version and an alias, interleaved.
+    pub alias: Option<AliasResult>,
+    /// Event invocations end to end.
+    #[serde(rename = "async")]
+    pub async_run: Option<AsyncRun>,
     /// What could not be measured, and why.
     pub unavailable: Vec<(String, String)>,
     pub targets: Vec<TargetCheck>,
@@ -289,9 +304,45 @@ impl Results {
                 ratio(l.p99_ms, echo.p99_ms)
             );
         }
-        let _ = writeln!(t, "\n### Throughput (closed loop, one keep-alive connection per client)\n");
-        let _ = writeln!(t, "| clients | custom runtime | p50 | p99 | echo baseline | echo p99 | vs echo |");
-        let _ = writeln!(t, "|---:|---:|---:|---:|---:|---:|---:|");
+        if let Some(a) = &self.alias {
+            let _ = writeln!(
+                t,
+                "\n### Alias resolution (warm, sequential, the three interleaved round-robin on one connection, {} rounds)\n",
+                a.rounds
+            );
+            let _ = writeln!(
+                t,
+                "| invoked as | n | p50 | p90 | p99 | p50 vs $LATEST | p99 vs $LATEST | median paired delta |"
+            );
+            let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|");
+            let base = a.latest.latency;
+            for q in [&a.latest, &a.version, &a.alias] {
+                let l = q.latency;
+                let shown = if q.qualifier == "$LATEST" {
+                    format!("`{}` ($LATEST)", a.function)
+                } else {
+                    format!("`{}:{}`", a.function, q.qualifier)
+                };
+                let _ = writeln!(
+                    t,
+                    "| {shown} | {} | {} | {} | {} | {} ({}) | {} ({}) | {} |",
+                    l.count,
+                    ms(l.p50_ms),
+                    ms(l.p90_ms),
+                    ms(l.p99_ms),
+                    signed_ms(l.p50_ms - base.p50_ms),
+                    ratio(l.p50_ms, base.p50_ms),
+                    signed_ms(l.p99_ms - base.p99_ms),
+                    ratio(l.p99_ms, base.p99_ms),
+                    signed_ms(q.median_paired_delta_ms)
+                );
+            }
+        }
+        if !self.load.is_empty() {
+            let _ = writeln!(t, "\n### Throughput (closed loop, one keep-alive connection per client)\n");
+            let _ = writeln!(t, "| clients | custom runtime | p50 | p99 | echo baseline | echo p99 | vs echo |");
+            let _ = writeln!(t, "|---:|---:|---:|---:|---:|---:|---:|");
+        }
         for l in &self.load {
             let e = self.echo_load.iter().find(|e| e.concurrency == l.concurrency);
             let _ = writeln!(
@@ -338,12 +389,70 @@ impl Results {
                 }
             }
         }
-        let _ = writeln!(t, "\n### Cold start (Invoke to response, no environment)\n");
-        let _ = writeln!(
-            t,
-            "| runtime | n | p50 | p90 | to code | code to handler | handler to response | Init Duration p50 | bare start p50 | delta | ratio |"
-        );
-        let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        if let Some(a) = &self.async_run {
+            let q = &a.queued;
+            let _ = writeln!(
+                t,
+                "\n### Asynchronous invocations (Event, durable queue): {} events from {} clients, --async-workers {}\n",
+                q.events, q.clients, q.async_workers
+            );
+            let _ = writeln!(t, "| figure | value |");
+            let _ = writeln!(t, "|---|---:|");
+            let _ = writeln!(
+                t,
+                "| accepted (202s per second; first send to last 202) | {} ({:.3} s) |",
+                rps(q.accepted_per_second),
+                q.accept_seconds
+            );
+            let _ = writeln!(
+                t,
+                "| 202 latency p50 / p90 / p99 / max | {} / {} / {} / {} |",
+                ms(q.accept_latency.p50_ms),
+                ms(q.accept_latency.p90_ms),
+                ms(q.accept_latency.p99_ms),
+                ms(q.accept_latency.max_ms)
+            );
+            let _ = writeln!(
+                t,
+                "| end to end (first send to the last REPORT) | {} ({:.3} s) |",
+                rps(q.events_per_second),
+                q.end_to_end_seconds
+            );
+            let _ = writeln!(
+                t,
+                "| ran while still accepting / drain after the last 202 | {} of {} / {:.3} s |",
+                q.ran_while_accepting, q.events, q.drain_seconds
+            );
+            let _ = writeln!(
+                t,
+                "| each event, send to its REPORT: p50 / p99 | {} / {} |",
+                ms(q.sent_to_run.p50_ms),
+                ms(q.sent_to_run.p99_ms)
+            );
+            let _ = writeln!(
+                t,
+                "| synchronous baseline, {} clients (closed loop): rate / p50 / p99 | {} / {} / {} |",
+                a.sync.concurrency,
+                rps(a.sync.requests_per_second),
+                ms(a.sync.latency.p50_ms),
+                ms(a.sync.latency.p99_ms)
+            );
+            let _ = writeln!(
+                t,
+                "| end to end vs synchronous / accepted vs synchronous | {} / {} |",
+                ratio(q.events_per_second, a.sync.requests_per_second),
+                ratio(q.accepted_per_second, a.sync.requests_per_second)
+            );
+            let _ = writeln!(t, "| rejected (not 202) | {} |", q.rejected);
+        }
+        if !self.cold.is_empty() {
+            let _ = writeln!(t, "\n### Cold start (Invoke to response, no environment)\n");
+            let _ = writeln!(
+                t,
+                "| runtime | n | p50 | p90 | to code | code to handler | handler to response | Init Duration p50 | bare start p50 | delta | ratio |"
+            );
+            let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        }
         for c in &self.cold {
             let r = &c.result;
             let bare = self.bare(&c.baseline).map(|b| b.start.p50_ms).unwrap_or(0.0);

@@ -27,6 +27,20 @@ pub struct FunctionDef<'a> {
     pub timeout_s: u32,
 }
 
+/// How the server under test is started.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// `--async-workers`: how many queued events the server runs at once.
+    pub async_workers: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        // The server's own default.
+        Self { async_workers: 8 }
+    }
+}
+
 /// A running `lambdabox serve`.
 pub struct Server {
     child: Child,
@@ -41,6 +55,11 @@ pub struct Server {
 impl Server {
     /// Starts `binary serve` on a new temporary data dir and waits for its ready line.
     pub async fn start(binary: &Path) -> anyhow::Result<Self> {
+        Self::start_with(binary, ServeOptions::default()).await
+    }
+
+    /// [`Server::start`] with non-default options.
+    pub async fn start_with(binary: &Path, options: ServeOptions) -> anyhow::Result<Self> {
         let scratch = tempfile::Builder::new().prefix("lambdabox-bench-").tempdir().context("create scratch dir")?;
         let data_dir = scratch.path().join("data");
         let log_path = scratch.path().join("server.log");
@@ -51,6 +70,8 @@ impl Server {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(&data_dir)
+            .arg("--async-workers")
+            .arg(options.async_workers.to_string())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -98,14 +119,24 @@ impl Server {
 
     /// A request on the control connection, reconnecting once if the server closed it.
     async fn control(&mut self, method: &str, path: &str, body: &[u8]) -> anyhow::Result<Response> {
-        let headers = [("Content-Type", "application/json")];
+        self.control_with(method, path, &[("Content-Type", "application/json")], body).await
+    }
+
+    /// [`Server::control`] with other headers.
+    async fn control_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> anyhow::Result<Response> {
         if let Some(conn) = &mut self.control
-            && let Ok(response) = conn.request(method, path, &headers, body).await
+            && let Ok(response) = conn.request(method, path, headers, body).await
         {
             return Ok(response);
         }
         let mut conn = Conn::connect(self.addr).await?;
-        let response = conn.request(method, path, &headers, body).await?;
+        let response = conn.request(method, path, headers, body).await?;
         self.control = Some(conn);
         Ok(response)
     }
@@ -138,6 +169,40 @@ impl Server {
             bail!("UpdateFunctionConfiguration {name} answered {}: {}", response.status, response.body_text());
         }
         Ok(())
+    }
+
+    /// PublishVersion of `$LATEST`; returns the version number.
+    pub async fn publish_version(&mut self, name: &str) -> anyhow::Result<String> {
+        let path = format!("/2015-03-31/functions/{name}/versions");
+        let response = self.control("POST", &path, b"{}").await?;
+        if response.status != 201 && response.status != 200 {
+            bail!("PublishVersion {name} answered {}: {}", response.status, response.body_text());
+        }
+        let body: serde_json::Value = serde_json::from_slice(&response.body).context("parse PublishVersion")?;
+        body["Version"].as_str().map(str::to_owned).context("PublishVersion answered no Version")
+    }
+
+    /// CreateAlias `alias` → `version`.
+    pub async fn create_alias(&mut self, name: &str, alias: &str, version: &str) -> anyhow::Result<()> {
+        let body = json!({ "Name": alias, "FunctionVersion": version });
+        let path = format!("/2015-03-31/functions/{name}/aliases");
+        let response = self.control("POST", &path, body.to_string().as_bytes()).await?;
+        if response.status != 201 && response.status != 200 {
+            bail!("CreateAlias {name}:{alias} answered {}: {}", response.status, response.body_text());
+        }
+        Ok(())
+    }
+
+    /// One page of the CloudWatch Logs API's FilterLogEvents (JSON 1.1 on
+    /// the Lambda API's listener) over `/aws/lambda/NAME`.
+    pub async fn filter_log_events(&mut self, request: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+        let headers =
+            [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "Logs_20140328.FilterLogEvents")];
+        let response = self.control_with("POST", "/", &headers, request.to_string().as_bytes()).await?;
+        if response.status != 200 {
+            bail!("FilterLogEvents answered {}: {}", response.status, response.body_text());
+        }
+        serde_json::from_slice(&response.body).context("parse FilterLogEvents")
     }
 
     /// Stops the server with SIGTERM (it retires every environment), or kills it after 30 s.
