@@ -64,7 +64,9 @@ def test_arn_follows_the_client_region(lam_west):
     got = lam_west.get_function(FunctionName=name)["Configuration"]
     assert got["FunctionArn"] == f"arn:aws:lambda:us-west-2:{ACCOUNT}:function:{name}"
     assert lam_west.get_function(FunctionName=_forms(name, "us-west-2")["full-arn"])["Configuration"]["FunctionName"] == name
-    listed = {f["FunctionName"]: f for f in lam_west.list_functions()["Functions"]}
+    # The shared server holds more than one page (50) of functions.
+    pages = lam_west.get_paginator("list_functions").paginate()
+    listed = {f["FunctionName"]: f for page in pages for f in page["Functions"]}
     assert listed[name]["FunctionArn"] == resp["FunctionArn"]
     assert lam_west.list_tags(Resource=resp["FunctionArn"])["Tags"] == {}
 

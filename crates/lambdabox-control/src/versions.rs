@@ -30,6 +30,15 @@ fn same_content(a: &FunctionConfig, b: &FunctionConfig) -> bool {
     strip(a) == strip(b)
 }
 
+/// What one store trip of [`ControlPlane::resolve`] found.
+enum Lookup {
+    NoFunction,
+    /// The alias or version does not exist.
+    NoQualifier,
+    /// The function, and the configuration its qualifier names (if one was given).
+    Found(Box<FunctionRecord>, Option<Box<FunctionConfig>>),
+}
+
 impl ControlPlane {
     fn qualified_view(
         &self,
@@ -57,41 +66,38 @@ impl ControlPlane {
     ) -> Result<FunctionView, ControlError> {
         let function = FunctionRef::parse(identifier, "functionName")?;
         let qualifier = merge_qualifier(&function, qualifier)?;
-        let name = function.name.clone();
-        let Some(record) = blocking(&self.store, move |s| s.get(&name)).await? else {
-            return Err(self.not_found(region, &function.name, qualifier.as_deref()));
-        };
-        let Some(q) = qualifier else { return Ok(self.view(region, record)) };
-        if q == "$LATEST" {
-            let latest = record.latest.clone();
-            return Ok(self.qualified_view(region, &record, latest, &q));
-        }
-        let version = if q.bytes().all(|b| b.is_ascii_digit()) {
-            q.clone()
-        } else {
-            let (name, alias_name) = (function.name.clone(), q.clone());
-            let alias = blocking(&self.store, move |s| s.get_alias(&name, &alias_name)).await?;
-            let Some(alias) = alias else { return Err(self.not_found(region, &function.name, Some(&q))) };
-            match sample {
-                Some(x) => alias.pick_version(x).to_owned(),
-                None => alias.function_version.clone(),
+        // One trip to the store for the whole lookup (function, alias, version).
+        let (name, q) = (function.name.clone(), qualifier.clone());
+        let found = blocking(&self.store, move |s| {
+            let Some(record) = s.get(&name)? else { return Ok(Lookup::NoFunction) };
+            let Some(q) = q else { return Ok(Lookup::Found(Box::new(record), None)) };
+            if q == "$LATEST" {
+                let latest = record.latest.clone();
+                return Ok(Lookup::Found(Box::new(record), Some(Box::new(latest))));
             }
-        };
-        let config = self.version_config(&record, &version).await?;
-        let Some(config) = config else { return Err(self.not_found(region, &function.name, Some(&q))) };
-        Ok(self.qualified_view(region, &record, config, &q))
-    }
-
-    async fn version_config(
-        &self,
-        record: &FunctionRecord,
-        version: &str,
-    ) -> Result<Option<FunctionConfig>, ControlError> {
-        if version == "$LATEST" {
-            return Ok(Some(record.latest.clone()));
+            let version = if q.bytes().all(|b| b.is_ascii_digit()) {
+                q
+            } else {
+                let Some(alias) = s.get_alias(&name, &q)? else { return Ok(Lookup::NoQualifier) };
+                match sample {
+                    Some(x) => alias.pick_version(x).to_owned(),
+                    None => alias.function_version.clone(),
+                }
+            };
+            let config =
+                if version == "$LATEST" { Some(record.latest.clone()) } else { s.get_version(&name, &version)? };
+            Ok(match config {
+                Some(config) => Lookup::Found(Box::new(record), Some(Box::new(config))),
+                None => Lookup::NoQualifier,
+            })
+        })
+        .await?;
+        match (found, qualifier) {
+            (Lookup::Found(record, None), _) => Ok(self.view(region, *record)),
+            (Lookup::Found(record, Some(config)), Some(q)) => Ok(self.qualified_view(region, &record, *config, &q)),
+            (Lookup::Found(record, Some(_)), None) => Ok(self.view(region, *record)),
+            (Lookup::NoFunction | Lookup::NoQualifier, q) => Err(self.not_found(region, &function.name, q.as_deref())),
         }
-        let (name, version) = (record.latest.name.clone(), version.to_owned());
-        Ok(blocking(&self.store, move |s| s.get_version(&name, &version)).await?)
     }
 
     /// PublishVersion: snapshots `$LATEST`, or returns the newest version

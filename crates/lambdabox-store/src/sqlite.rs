@@ -286,13 +286,10 @@ impl FunctionStore for SqliteStore {
 
     fn get_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError> {
         let conn = self.lock();
+        // Prepared once per connection: qualified Invokes look versions up.
         let config: Option<String> = conn
-            .query_row(
-                "SELECT config FROM function_versions WHERE function_name = ?1 AND version = ?2",
-                params![name.as_str(), version],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT config FROM function_versions WHERE function_name = ?1 AND version = ?2")
+            .and_then(|mut stmt| stmt.query_row(params![name.as_str(), version], |r| r.get(0)).optional())
             .map_err(query_err("get version of", name.as_str()))?;
         config.map(|c| decode_config(name.as_str(), &c)).transpose()
     }
@@ -432,12 +429,8 @@ impl FunctionStore for SqliteStore {
     fn get_alias(&self, name: &FunctionName, alias: &str) -> Result<Option<AliasConfig>, StoreError> {
         let conn = self.lock();
         let text: Option<String> = conn
-            .query_row(
-                "SELECT config FROM aliases WHERE function_name = ?1 AND name = ?2",
-                params![name.as_str(), alias],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT config FROM aliases WHERE function_name = ?1 AND name = ?2")
+            .and_then(|mut stmt| stmt.query_row(params![name.as_str(), alias], |r| r.get(0)).optional())
             .map_err(|source| StoreError::AliasQuery { operation: "get", alias: format!("{name}:{alias}"), source })?;
         text.map(|t| serde_json::from_str(&t).map_err(|source| StoreError::Decode { name: name.to_string(), source }))
             .transpose()
