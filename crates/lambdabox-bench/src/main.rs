@@ -28,7 +28,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::baseline::{EchoServer, process_starts};
-use crate::measure::{alias, cold, density, load, queued, warm};
+use crate::measure::{alias, cold, density, front_door, load, queued, warm};
 use crate::report::{AsyncRun, BareStart, CargoLambda, Cold, Machine, Results, Warm};
 use crate::server::{FunctionDef, ServeOptions, Server, invoke, invoke_path};
 use crate::stats::Summary;
@@ -46,6 +46,8 @@ enum Section {
     Warm,
     /// Warm latency of `NAME`, `NAME:1` and `NAME:live`, interleaved.
     Alias,
+    /// The same function through a function URL and an HTTP API, beside Invoke.
+    FrontDoor,
     Load,
     /// Event invocations through the durable queue.
     Async,
@@ -313,6 +315,33 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
 
+    let mut front_door_result = None;
+    if !skip(Section::FrontDoor) && custom_deployed {
+        eprintln!("== front door: {CUSTOM} through Invoke, a function URL and an HTTP API");
+        let window = Duration::from_secs_f64(args.load_seconds);
+        match front_door::run(&mut server, "bench-custom", payload, args.alias_rounds, &args.concurrency, window).await
+        {
+            Ok(f) => {
+                for p in [&f.invoke, &f.url, &f.api] {
+                    eprintln!(
+                        "   {}: p50 {:.3} ms p99 {:.3} ms (paired delta {:+.3} ms); {}",
+                        p.label,
+                        p.latency.p50_ms,
+                        p.latency.p99_ms,
+                        p.median_paired_delta_ms,
+                        p.load
+                            .iter()
+                            .map(|l| format!("{} clients {:.0}/s", l.concurrency, l.requests_per_second))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                front_door_result = Some(f);
+            }
+            Err(e) => unavailable.push(("front door".into(), format!("{e:#}"))),
+        }
+    }
+
     let mut cold_results = Vec::new();
     if !skip(Section::Cold) {
         eprintln!("== cold starts");
@@ -423,6 +452,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         density: density_result,
         cargo_lambda: cargo_lambda_result,
         alias: alias_result,
+        front_door: front_door_result,
         async_run: async_result,
         unavailable,
         targets: Vec::new(),

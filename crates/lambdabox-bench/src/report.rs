@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::measure::alias::AliasResult;
 use crate::measure::cold::ColdResult;
 use crate::measure::density::DensityResult;
+use crate::measure::front_door::FrontDoorResult;
 use crate::measure::load::LoadResult;
 use crate::measure::queued::AsyncResult;
 use crate::stats::Summary;
@@ -99,6 +100,8 @@ pub struct Results {
     pub cargo_lambda: Option<CargoLambda>,
     /// Warm latency of `$LATEST`, a version and an alias, interleaved.
     pub alias: Option<AliasResult>,
+    /// The custom-runtime function through a function URL and an HTTP API, beside Invoke.
+    pub front_door: Option<FrontDoorResult>,
     /// Event invocations end to end.
     #[serde(rename = "async")]
     pub async_run: Option<AsyncRun>,
@@ -335,6 +338,41 @@ impl Results {
                     signed_ms(l.p99_ms - base.p99_ms),
                     ratio(l.p99_ms, base.p99_ms),
                     signed_ms(q.median_paired_delta_ms)
+                );
+            }
+        }
+        if let Some(f) = &self.front_door {
+            let _ = writeln!(
+                t,
+                "\n### Front door (warm, sequential, the three interleaved on one connection, {} rounds; then closed loops)\n",
+                f.rounds
+            );
+            let counts: Vec<usize> = f.invoke.load.iter().map(|l| l.concurrency).collect();
+            let heads: String = counts.iter().map(|c| format!(" {c} clients req/s | p99 |")).collect();
+            let _ = writeln!(t, "| `{}` through | p50 | p99 | median paired delta vs Invoke |{heads}", f.function);
+            let _ = writeln!(t, "|---|---:|---:|---:|{}", "---:|---:|".repeat(counts.len()));
+            for p in [&f.invoke, &f.url, &f.api] {
+                let loads: String = p
+                    .load
+                    .iter()
+                    .zip(&f.invoke.load)
+                    .map(|(l, base)| {
+                        format!(
+                            " {:.0} ({}) | {} |",
+                            l.requests_per_second,
+                            ratio(l.requests_per_second, base.requests_per_second),
+                            ms(l.latency.p99_ms)
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    t,
+                    "| {} (`{}`) | {} | {} | {} |{loads}",
+                    p.label,
+                    p.path,
+                    ms(p.latency.p50_ms),
+                    ms(p.latency.p99_ms),
+                    signed_ms(p.median_paired_delta_ms)
                 );
             }
         }

@@ -182,6 +182,31 @@ impl Server {
         body["Version"].as_str().map(str::to_owned).context("PublishVersion answered no Version")
     }
 
+    /// CreateFunctionUrlConfig (AuthType NONE); returns the URL id.
+    pub async fn create_function_url(&mut self, name: &str) -> anyhow::Result<String> {
+        let path = format!("/2021-10-31/functions/{name}/url");
+        let response = self.control("POST", &path, br#"{"AuthType":"NONE"}"#).await?;
+        if response.status != 201 && response.status != 200 {
+            bail!("CreateFunctionUrlConfig {name} answered {}: {}", response.status, response.body_text());
+        }
+        let body: serde_json::Value = serde_json::from_slice(&response.body).context("parse the function URL")?;
+        let url = body["FunctionUrl"].as_str().context("no FunctionUrl")?;
+        let host = url.trim_start_matches("http://").trim_start_matches("https://");
+        Ok(host.split('.').next().unwrap_or_default().to_owned())
+    }
+
+    /// CreateApi quick create (HTTP, `Target` = the function); returns the API id.
+    pub async fn create_http_api(&mut self, name: &str) -> anyhow::Result<String> {
+        let arn = format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
+        let body = json!({ "name": format!("bench-{name}"), "protocolType": "HTTP", "target": arn });
+        let response = self.control("POST", "/v2/apis", body.to_string().as_bytes()).await?;
+        if response.status != 201 && response.status != 200 {
+            bail!("CreateApi for {name} answered {}: {}", response.status, response.body_text());
+        }
+        let body: serde_json::Value = serde_json::from_slice(&response.body).context("parse CreateApi")?;
+        body["apiId"].as_str().map(str::to_owned).context("CreateApi answered no apiId")
+    }
+
     /// CreateAlias `alias` → `version`.
     pub async fn create_alias(&mut self, name: &str, alias: &str, version: &str) -> anyhow::Result<()> {
         let body = json!({ "Name": alias, "FunctionVersion": version });

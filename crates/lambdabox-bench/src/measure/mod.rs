@@ -4,6 +4,7 @@
 pub mod alias;
 pub mod cold;
 pub mod density;
+pub mod front_door;
 pub mod load;
 pub mod queued;
 pub mod warm;
