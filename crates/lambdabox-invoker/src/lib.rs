@@ -10,6 +10,7 @@
 mod concurrency;
 mod destination;
 mod workers;
+mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,6 +68,8 @@ pub struct Invoker {
     control: Arc<ControlPlane>,
     engine: Arc<Engine>,
     queue: Arc<EventQueue>,
+    /// Group commit of enqueues and completions.
+    writer: writer::QueueWriter,
     config: InvokerConfig,
     /// Wakes the dispatcher when an event is queued or a worker frees up.
     wake: Notify,
@@ -89,7 +92,8 @@ impl Invoker {
         queue: Arc<EventQueue>,
         config: InvokerConfig,
     ) -> Arc<Self> {
-        Arc::new(Self { control, engine, queue, config, wake: Notify::new(), running: Concurrency::default() })
+        let writer = writer::QueueWriter::new(Arc::clone(&queue));
+        Arc::new(Self { control, engine, queue, writer, config, wake: Notify::new(), running: Concurrency::default() })
     }
 
     pub fn control(&self) -> &Arc<ControlPlane> {
@@ -235,11 +239,7 @@ impl Invoker {
             payload: payload.to_vec(),
             enqueued_ms: now_ms(),
         };
-        let queue = Arc::clone(&self.queue);
-        tokio::task::spawn_blocking(move || queue.enqueue(&event))
-            .await
-            .expect("queue calls do not panic")
-            .map_err(InvokeError::Queue)?;
+        self.writer.enqueue(event).await.map_err(InvokeError::Queue)?;
         self.wake.notify_one();
         Ok(request_id)
     }

@@ -182,8 +182,7 @@ impl Invoker {
     }
 
     async fn complete(&self, id: i64) {
-        let queue = Arc::clone(&self.queue);
-        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || queue.complete(id)).await {
+        if let Err(error) = self.writer.complete(id).await {
             tracing::error!(%error, id, "cannot remove a finished event");
         }
     }
