@@ -66,6 +66,12 @@ impl ControlPlane {
     ) -> Result<FunctionView, ControlError> {
         let function = FunctionRef::parse(identifier, "functionName")?;
         let qualifier = merge_qualifier(&function, qualifier)?;
+        // Unqualified: the record may be in memory (no blocking-pool hop).
+        if qualifier.is_none()
+            && let Some(record) = self.store.peek(&function.name)
+        {
+            return Ok(self.view(region, record));
+        }
         // One trip to the store for the whole lookup (function, alias, version).
         let (name, q) = (function.name.clone(), qualifier.clone());
         let found = blocking(&self.store, move |s| {

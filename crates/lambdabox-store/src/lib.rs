@@ -12,6 +12,7 @@
 //! serves it, and [`BlobStore::collect_garbage`] removes it at start-up.
 
 mod blob;
+mod cached;
 mod error;
 mod memory;
 mod queue;
@@ -19,6 +20,7 @@ mod record;
 mod sqlite;
 
 pub use blob::BlobStore;
+pub use cached::CachedStore;
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use queue::{EventQueue, NewEvent, QueuedEvent};

@@ -30,6 +30,12 @@ pub trait FunctionStore: Send + Sync {
 
     fn get(&self, name: &FunctionName) -> Result<Option<FunctionRecord>, StoreError>;
 
+    /// The record if it is in memory already (never blocks on I/O); stores
+    /// without a cache have nothing to peek at.
+    fn peek(&self, _name: &FunctionName) -> Option<FunctionRecord> {
+        None
+    }
+
     /// Functions in name order, starting after `after`, at most `limit`.
     fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<FunctionRecord>, StoreError>;
 

@@ -14,7 +14,7 @@ use lambdabox_http::AppState;
 use lambdabox_invoker::{Invoker, InvokerConfig};
 use lambdabox_model::{AccountId, Credentials, Region};
 use lambdabox_s3::{S3Config, S3Endpoint};
-use lambdabox_store::{BlobStore, EventQueue, SqliteStore};
+use lambdabox_store::{BlobStore, CachedStore, EventQueue, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -119,7 +119,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let blobs = BlobStore::local(&data_dir.join("blobs")).context("open blob store")?;
     let logs = lambdabox_logs::LogsApi::new(data_dir.join("logs"), args.account_id.clone());
     let mut control = ControlPlane::new(
-        Arc::new(store),
+        Arc::new(CachedStore::new(store)),
         blobs,
         ControlPlaneConfig {
             account: args.account_id.clone(),
