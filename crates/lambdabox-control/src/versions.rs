@@ -66,11 +66,25 @@ impl ControlPlane {
     ) -> Result<FunctionView, ControlError> {
         let function = FunctionRef::parse(identifier, "functionName")?;
         let qualifier = merge_qualifier(&function, qualifier)?;
-        // Unqualified: the record may be in memory (no blocking-pool hop).
-        if qualifier.is_none()
-            && let Some(record) = self.store.peek(&function.name)
-        {
-            return Ok(self.view(region, record));
+        // The record, version and alias may all be in memory (no blocking-pool hop).
+        if let Some(record) = self.store.peek(&function.name) {
+            let Some(q) = qualifier.as_deref() else { return Ok(self.view(region, record)) };
+            let version = if q == "$LATEST" || q.bytes().all(|b| b.is_ascii_digit()) {
+                Some(q.to_owned())
+            } else {
+                self.store.peek_alias(&function.name, q).map(|alias| match sample {
+                    Some(x) => alias.pick_version(x).to_owned(),
+                    None => alias.function_version.clone(),
+                })
+            };
+            let config = match version.as_deref() {
+                Some("$LATEST") => Some(record.latest.clone()),
+                Some(v) => self.store.peek_version(&function.name, v),
+                None => None,
+            };
+            if let Some(config) = config {
+                return Ok(self.qualified_view(region, &record, config, q));
+            }
         }
         // One trip to the store for the whole lookup (function, alias, version).
         let (name, q) = (function.name.clone(), qualifier.clone());

@@ -1,9 +1,10 @@
 //! [`CachedStore`]: a [`FunctionStore`] that keeps each function's record
-//! (`$LATEST` and tags) in memory once read, so an unqualified Invoke finds
-//! its function without SQLite or a blocking-pool hop ([`FunctionStore::peek`]).
+//! (`$LATEST` and tags), its published versions and its aliases in memory
+//! once read, so an Invoke finds its function without SQLite or a
+//! blocking-pool hop ([`FunctionStore::peek`], `peek_version`, `peek_alias`).
 //!
 //! Every write goes through this wrapper (the server is the database's only
-//! writer), and each one drops the function's entry after it commits. A read
+//! writer), and each one drops the function's entries after it commits. A read
 //! that raced with a write cannot put a stale record back: entries are only
 //! inserted when no write happened since the read began (a generation
 //! counter, bumped before the entry is dropped).
@@ -22,31 +23,72 @@ use crate::{FunctionRecord, FunctionStore, StoreError, Usage};
 /// A read-through cache of function records over another store.
 pub struct CachedStore<S> {
     inner: S,
-    records: Mutex<HashMap<String, FunctionRecord>>,
+    records: Mutex<Cache>,
     generation: AtomicU64,
+}
+
+/// What is cached, by function name (and version or alias name).
+#[derive(Default)]
+struct Cache {
+    records: HashMap<String, FunctionRecord>,
+    versions: HashMap<(String, String), FunctionConfig>,
+    aliases: HashMap<(String, String), AliasConfig>,
+}
+
+impl Cache {
+    fn forget(&mut self, name: &str) {
+        self.records.remove(name);
+        self.versions.retain(|(n, _), _| n != name);
+        self.aliases.retain(|(n, _), _| n != name);
+    }
 }
 
 impl<S: FunctionStore> CachedStore<S> {
     pub fn new(inner: S) -> Self {
-        Self { inner, records: Mutex::new(HashMap::new()), generation: AtomicU64::new(0) }
+        Self { inner, records: Mutex::new(Cache::default()), generation: AtomicU64::new(0) }
     }
 
-    fn records(&self) -> std::sync::MutexGuard<'_, HashMap<String, FunctionRecord>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads through: `insert` keeps what was read unless a write happened meanwhile.
+    fn read<T: Clone>(
+        &self,
+        read: impl FnOnce(&S) -> Result<Option<T>, StoreError>,
+        insert: impl FnOnce(&mut Cache, T),
+    ) -> Result<Option<T>, StoreError> {
+        let before = self.generation.load(Ordering::SeqCst);
+        let found = read(&self.inner)?;
+        if let Some(value) = &found {
+            let mut cache = self.cache();
+            if self.generation.load(Ordering::SeqCst) == before {
+                insert(&mut cache, value.clone());
+            }
+        }
+        Ok(found)
     }
 
     /// Runs a write, then forgets `name` (whatever the write's outcome).
     fn write<T>(&self, name: &str, f: impl FnOnce(&S) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let result = f(&self.inner);
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.records().remove(name);
+        self.cache().forget(name);
         result
     }
 }
 
 impl<S: FunctionStore> FunctionStore for CachedStore<S> {
     fn peek(&self, name: &FunctionName) -> Option<FunctionRecord> {
-        self.records().get(name.as_str()).cloned()
+        self.cache().records.get(name.as_str()).cloned()
+    }
+
+    fn peek_version(&self, name: &FunctionName, version: &str) -> Option<FunctionConfig> {
+        self.cache().versions.get(&(name.to_string(), version.to_owned())).cloned()
+    }
+
+    fn peek_alias(&self, name: &FunctionName, alias: &str) -> Option<AliasConfig> {
+        self.cache().aliases.get(&(name.to_string(), alias.to_owned())).cloned()
     }
 
     fn create(&self, record: &FunctionRecord) -> Result<(), StoreError> {
@@ -57,15 +99,12 @@ impl<S: FunctionStore> FunctionStore for CachedStore<S> {
         if let Some(hit) = self.peek(name) {
             return Ok(Some(hit));
         }
-        let before = self.generation.load(Ordering::SeqCst);
-        let found = self.inner.get(name)?;
-        if let Some(record) = &found {
-            let mut records = self.records();
-            if self.generation.load(Ordering::SeqCst) == before {
-                records.insert(name.to_string(), record.clone());
-            }
-        }
-        Ok(found)
+        self.read(
+            |s| s.get(name),
+            |c, r| {
+                c.records.insert(name.to_string(), r);
+            },
+        )
     }
 
     fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<FunctionRecord>, StoreError> {
@@ -89,7 +128,15 @@ impl<S: FunctionStore> FunctionStore for CachedStore<S> {
     }
 
     fn get_version(&self, name: &FunctionName, version: &str) -> Result<Option<FunctionConfig>, StoreError> {
-        self.inner.get_version(name, version)
+        if let Some(hit) = self.peek_version(name, version) {
+            return Ok(Some(hit));
+        }
+        self.read(
+            |s| s.get_version(name, version),
+            |c, v| {
+                c.versions.insert((name.to_string(), version.to_owned()), v);
+            },
+        )
     }
 
     fn last_version(&self, name: &FunctionName) -> Result<u64, StoreError> {
@@ -110,11 +157,19 @@ impl<S: FunctionStore> FunctionStore for CachedStore<S> {
         alias: &AliasConfig,
         expected_revision: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.inner.put_alias(name, alias, expected_revision)
+        self.write(name.as_str(), |s| s.put_alias(name, alias, expected_revision))
     }
 
     fn get_alias(&self, name: &FunctionName, alias: &str) -> Result<Option<AliasConfig>, StoreError> {
-        self.inner.get_alias(name, alias)
+        if let Some(hit) = self.peek_alias(name, alias) {
+            return Ok(Some(hit));
+        }
+        self.read(
+            |s| s.get_alias(name, alias),
+            |c, a| {
+                c.aliases.insert((name.to_string(), alias.to_owned()), a);
+            },
+        )
     }
 
     fn list_aliases(&self, name: &FunctionName) -> Result<Vec<AliasConfig>, StoreError> {
@@ -122,7 +177,7 @@ impl<S: FunctionStore> FunctionStore for CachedStore<S> {
     }
 
     fn delete_alias(&self, name: &FunctionName, alias: &str) -> Result<bool, StoreError> {
-        self.inner.delete_alias(name, alias)
+        self.write(name.as_str(), |s| s.delete_alias(name, alias))
     }
 
     fn put_event_invoke_config(
@@ -235,5 +290,33 @@ mod tests {
         store.delete(&name).unwrap();
         assert!(store.peek(&name).is_none());
         assert_eq!(store.get(&name).unwrap(), None);
+    }
+
+    #[test]
+    fn versions_and_aliases_are_cached_until_a_write() {
+        let store = CachedStore::new(SqliteStore::open_in_memory().unwrap());
+        let rec = record("qualified", "r1");
+        let name = rec.latest.name.clone();
+        store.create(&rec).unwrap();
+        let mut v1 = rec.latest.clone();
+        v1.version = "1".into();
+        store.publish_version(&v1, "r1").unwrap();
+        assert!(store.peek_version(&name, "1").is_none());
+        assert_eq!(store.get_version(&name, "1").unwrap().unwrap().version, "1");
+        assert_eq!(store.peek_version(&name, "1").unwrap().version, "1");
+        let alias = AliasConfig {
+            name: "live".into(),
+            function_version: "1".into(),
+            description: String::new(),
+            additional_version_weights: Default::default(),
+            revision_id: "a1".into(),
+        };
+        store.put_alias(&name, &alias, None).unwrap();
+        assert_eq!(store.get_alias(&name, "live").unwrap().unwrap().function_version, "1");
+        assert!(store.peek_alias(&name, "live").is_some());
+        assert!(store.delete_alias(&name, "live").unwrap());
+        assert!(store.peek_alias(&name, "live").is_none(), "a write drops the function's cached entries");
+        assert!(store.peek_version(&name, "1").is_none());
+        assert_eq!(store.get_alias(&name, "live").unwrap(), None);
     }
 }

@@ -36,6 +36,16 @@ pub trait FunctionStore: Send + Sync {
         None
     }
 
+    /// A published version's configuration if it is in memory already.
+    fn peek_version(&self, _name: &FunctionName, _version: &str) -> Option<FunctionConfig> {
+        None
+    }
+
+    /// An alias if it is in memory already.
+    fn peek_alias(&self, _name: &FunctionName, _alias: &str) -> Option<AliasConfig> {
+        None
+    }
+
     /// Functions in name order, starting after `after`, at most `limit`.
     fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<FunctionRecord>, StoreError>;
 
