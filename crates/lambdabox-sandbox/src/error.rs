@@ -35,6 +35,8 @@ pub enum SpecError {
     PidsMaxTooSmall { pids_max: u32 },
     #[error("cpu_weight {weight} is outside 1..=10000")]
     CpuWeight { weight: u32 },
+    #[error("a spare sandbox takes at most {max} bind mounts")]
+    TooManyMounts { max: usize },
     #[error("hostname {hostname:?} must be 1 to 64 bytes without NUL")]
     InvalidHostname { hostname: String },
 }
@@ -126,6 +128,10 @@ pub enum SandboxError {
     Exec { id: String, program: String, source: Errno },
     #[error("sandbox {id} was already started")]
     AlreadyStarted { id: String },
+    #[error("sandbox {id} is not a spare waiting for its assignment")]
+    NotSpare { id: String },
+    #[error("spare sandbox {id} cannot start before it is assigned a program")]
+    NotAssigned { id: String },
     #[error("open a pidfd for sandbox {id}")]
     OpenPidfd { id: String, source: Errno },
     #[error("open the network namespace {path:?}")]

@@ -18,6 +18,7 @@
 mod cgroup;
 mod error;
 mod init;
+mod late;
 mod namespaces;
 mod process;
 mod rootfs;
@@ -29,4 +30,4 @@ pub use cgroup::{CgroupConfig, CgroupError, CgroupVersion};
 pub use error::{ChildStep, SandboxError, SpecError};
 pub use nix::unistd::Pid;
 pub use sandbox::{ExitStatus, Sandbox};
-pub use spec::{BindMount, Identity, Limits, RootfsConfig, SandboxSpec};
+pub use spec::{Assignment, BindMount, Identity, Limits, RootfsConfig, SandboxSpec, SpareSpec};

@@ -29,7 +29,10 @@ use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::unistd::Pid;
 
+use std::sync::atomic::AtomicI32;
+
 use crate::init;
+use crate::late;
 use crate::namespaces::{self, Setgroups};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp::{self, Filters};
@@ -144,8 +147,21 @@ pub(crate) struct ChildPlan<'a> {
     pub(crate) stdout: RawFd,
     pub(crate) stderr: RawFd,
     pub(crate) cwd: &'a CStr,
-    pub(crate) exec: &'a ExecPlan,
+    pub(crate) exec: ExecPtrs,
     pub(crate) seccomp: &'static Filters,
+    /// A spare waits after `READY` for its assignment ([`crate::late`]),
+    /// which brings the rest of the root, the working directory and the
+    /// program, in place of `cwd` and `exec`.
+    pub(crate) spare: bool,
+}
+
+/// `execve`'s three pointers, wherever the strings and arrays live (an
+/// [`ExecPlan`], or a spare's assignment).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExecPtrs {
+    pub(crate) program: *const libc::c_char,
+    pub(crate) argv: *const *const libc::c_char,
+    pub(crate) envp: *const *const libc::c_char,
 }
 
 /// `execve`'s arguments as NUL-terminated strings and pointer arrays.
@@ -170,6 +186,11 @@ impl ExecPlan {
         let mut strings = args;
         strings.extend(vars);
         Some(Self { program, _strings: strings, argv, envp })
+    }
+
+    /// Pointers into this plan, valid while it lives.
+    pub(crate) fn ptrs(&self) -> ExecPtrs {
+        ExecPtrs { program: self.program.as_ptr(), argv: self.argv.as_ptr(), envp: self.envp.as_ptr() }
     }
 }
 
@@ -200,6 +221,20 @@ pub(crate) fn send(sock: BorrowedFd<'_>, byte: u8) -> Result<(), Errno> {
         match Errno::result(rc) {
             Err(Errno::EINTR) => continue,
             other => return other.map(drop),
+        }
+    }
+}
+
+/// Sends one message (a spare's assignment) to the child.
+pub(crate) fn send_message(sock: BorrowedFd<'_>, message: &[u8]) -> Result<(), Errno> {
+    loop {
+        // SAFETY: sends from a live slice; MSG_NOSIGNAL avoids SIGPIPE.
+        let rc = unsafe { libc::send(sock.as_raw_fd(), message.as_ptr().cast(), message.len(), libc::MSG_NOSIGNAL) };
+        match Errno::result(rc) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(n) if n as usize == message.len() => return Ok(()),
+            Ok(_) => return Err(Errno::EMSGSIZE),
         }
     }
 }
@@ -260,6 +295,14 @@ fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
     }
     write_report(sock, &Report::encode(READY, 0, 0, 0));
 
+    let (exec, cwd) = if plan.spare {
+        let late = receive_assignment(sock);
+        write_report(sock, &Report::encode(READY, 0, 0, 0));
+        (late.exec, late.cwd)
+    } else {
+        (plan.exec, plan.cwd)
+    };
+
     match read_byte(sock) {
         Ok(START) => {}
         Ok(_) => exit(1),
@@ -268,7 +311,7 @@ fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
     if let Err(e) = wire_stdio(plan) {
         fail(sock, Stage::Stdio, 0, e);
     }
-    if let Err(e) = nix::unistd::chdir(plan.cwd) {
+    if let Err(e) = nix::unistd::chdir(cwd) {
         fail(sock, Stage::Chdir, 0, e);
     }
     if let Err(e) = drop_capabilities() {
@@ -282,7 +325,7 @@ fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
     if let Err(e) = init::prepare(plan.cmdline.as_ref()) {
         fail(sock, Stage::StartProgram, 0, e);
     }
-    let program = match init::spawn_program(sock, plan.exec) {
+    let program = match init::spawn_program(sock, &exec) {
         Ok(pid) => pid,
         Err(e) => fail(sock, Stage::StartProgram, 0, e),
     };
@@ -298,7 +341,7 @@ fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
 /// The program's side of [`init::spawn_program`]: restores signal delivery
 /// and execs. Runs on the init's memory while the init is suspended, so it
 /// only makes system calls.
-pub(crate) fn exec_program(sock: RawFd, exec: &ExecPlan) -> ! {
+pub(crate) fn exec_program(sock: RawFd, exec: &ExecPtrs) -> ! {
     // SAFETY: an empty, initialised mask; restores normal signal delivery
     // for the new program (the mask survives execve).
     unsafe {
@@ -307,9 +350,76 @@ pub(crate) fn exec_program(sock: RawFd, exec: &ExecPlan) -> ! {
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
     // SAFETY: program, argv and envp are NUL-terminated strings and
-    // NULL-terminated pointer arrays owned by `exec`.
-    unsafe { libc::execve(exec.program.as_ptr(), exec.argv.as_ptr(), exec.envp.as_ptr()) };
+    // NULL-terminated pointer arrays that outlive this call (an `ExecPlan`
+    // or a spare's assignment, both alive until the init exits).
+    unsafe { libc::execve(exec.program, exec.argv, exec.envp) };
     fail(sock, Stage::Exec, 0, Errno::last())
+}
+
+/// A spare's side of [`crate::Sandbox::assign`]: receives the assignment
+/// into memory of its own (`mmap`, no allocator), finishes the root with
+/// it and returns it (its `cwd` and `exec` point into that memory, which
+/// stays mapped until the init gives its memory back). Any failure is
+/// reported and ends the process.
+fn receive_assignment(sock: RawFd) -> late::Late<'static> {
+    let buf = match receive_into_mapping(sock) {
+        Ok(buf) => buf,
+        Err(e) => fail(sock, Stage::Sync, 0, e),
+    };
+    let late = match late::decode(buf) {
+        Ok(late) => late,
+        Err(e) => fail(sock, Stage::Sync, 0, e),
+    };
+    let slots = [const { AtomicI32::new(-1) }; late::MAX_SLOTS];
+    for index in 0..late.len() {
+        let result = late.step(index).and_then(|step| rootfs::apply_step(step, &slots));
+        if let Err(e) = result {
+            rootfs::close_sources(&slots);
+            fail(sock, Stage::Rootfs, index as u32, e);
+        }
+    }
+    late
+}
+
+/// Reads the next message whole into a fresh private mapping.
+fn receive_into_mapping(sock: RawFd) -> Result<&'static mut [u8], Errno> {
+    let len = loop {
+        // SAFETY: a zero-length peek; MSG_TRUNC makes it return the
+        // message's real length (Unix seqpacket sockets, since Linux 3.4).
+        let rc = unsafe { libc::recv(sock, std::ptr::null_mut(), 0, libc::MSG_PEEK | libc::MSG_TRUNC) };
+        match Errno::result(rc) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(0) => exit(1), // the parent gave up on us
+            Ok(n) => break n as usize,
+        }
+    };
+    // SAFETY: a new private anonymous mapping, ours alone.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(Errno::last());
+    }
+    // SAFETY: the mapping is `len` bytes, zero-filled, never unmapped.
+    let buf = unsafe { std::slice::from_raw_parts_mut(ptr.cast::<u8>(), len) };
+    loop {
+        // SAFETY: reads at most `len` bytes into the mapping.
+        let rc = unsafe { libc::recv(sock, buf.as_mut_ptr().cast(), len, 0) };
+        match Errno::result(rc) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(n) if n as usize == len => return Ok(buf),
+            Ok(_) => return Err(Errno::EBADMSG),
+        }
+    }
 }
 
 fn exit(code: i32) -> ! {

@@ -25,11 +25,12 @@ use nix::unistd::Pid;
 use crate::cgroup::{Cgroup, CgroupConfig, CgroupError};
 use crate::error::{ChildStep, SandboxError, SpecError};
 use crate::init;
+use crate::late;
 use crate::namespaces::{self, ListenError, Setgroups};
 use crate::process::{self, ChildPlan, ExecPlan, Report, Stage};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp;
-use crate::spec::SandboxSpec;
+use crate::spec::{Assignment, RootfsConfig, SandboxSpec, SpareSpec};
 
 /// How the sandbox's program ended (or, if it never ran, the sandbox's
 /// first process: `Exited(127)` for a failed start, `Signaled(SIGKILL)` when
@@ -75,22 +76,80 @@ pub struct Sandbox {
     cgroup: Cgroup,
     status: Option<ExitStatus>,
     cleaned_up: bool,
+    /// Set for a spare until [`Sandbox::assign`] gives it its program.
+    spare: Option<SpareState>,
+}
+
+/// What a spare keeps from its spec for its assignment.
+#[derive(Debug)]
+struct SpareState {
+    rootfs: RootfsConfig,
+    tmp_size_bytes: u64,
+    assigned: bool,
 }
 
 impl Sandbox {
     /// Phase 1: creates the cgroup, namespaces and root; the process then
     /// waits just before `execve`, already inside its cgroup and namespaces.
     pub fn create(spec: SandboxSpec, cgroups: &CgroupConfig) -> Result<Sandbox, SandboxError> {
+        Self::create_with(spec, cgroups, false)
+    }
+
+    /// Phase 1 for a program not known yet: creates a *spare* sandbox, with
+    /// its cgroup, namespaces and all of its root but the program's binds,
+    /// waiting for [`Sandbox::assign`]. [`Sandbox::listen_tcp`] works at
+    /// once. This moves nearly all of a sandbox's set-up cost ahead of the
+    /// moment a program is needed (Lambdabox keeps a few spares ready).
+    pub fn create_spare(spec: SpareSpec, cgroups: &CgroupConfig) -> Result<Sandbox, SandboxError> {
+        let (rootfs, tmp_size_bytes) = (spec.rootfs.clone(), spec.tmp_size_bytes);
+        let mut sandbox = Self::create_with(spec.into_spec(), cgroups, true)?;
+        sandbox.spare = Some(SpareState { rootfs, tmp_size_bytes, assigned: false });
+        Ok(sandbox)
+    }
+
+    /// Gives a spare its program: sets its limits, binds its files, resizes
+    /// `/tmp` if asked, finishes the root (`pivot_root`, read-only) and
+    /// records the program. Then [`Sandbox::start`] runs it as for a
+    /// sandbox made by [`Sandbox::create`].
+    pub fn assign(&mut self, assignment: Assignment) -> Result<(), SandboxError> {
+        let state = match &self.spare {
+            Some(state) if !state.assigned && self.channel.is_some() => state,
+            _ => return Err(SandboxError::NotSpare { id: self.id.clone() }),
+        };
+        assignment.validate()?;
+        let resize = (assignment.tmp_size_bytes != state.tmp_size_bytes).then_some(assignment.tmp_size_bytes);
+        let late = rootfs::plan_late(&state.rootfs, &assignment.mounts, &assignment.cwd, resize)?;
+        let message = late::encode(&late.steps, &assignment.argv, &assignment.env, &assignment.cwd)?;
+        self.cgroup.set_limits(&assignment.limits).map_err(|e| self.cgroup_error(e))?;
+        let channel = self.channel.as_ref().expect("checked above").as_fd();
+        process::send_message(channel, &message).map_err(|e| self.channel_error(e))?;
+        match process::receive(channel).map_err(|e| self.channel_error(e))? {
+            Some(Report::Ready) => {}
+            Some(Report::Failed { stage, index, errno }) => {
+                let step = child_step(stage, index, Some(&late), &assignment.cwd);
+                return Err(SandboxError::ChildSetup { id: self.id.clone(), step, source: errno });
+            }
+            None => return Err(SandboxError::ChildVanished { id: self.id.clone() }),
+        }
+        self.program = assignment.argv[0].clone();
+        self.cwd = assignment.cwd;
+        if let Some(state) = &mut self.spare {
+            state.assigned = true;
+        }
+        Ok(())
+    }
+
+    fn create_with(spec: SandboxSpec, cgroups: &CgroupConfig, spare: bool) -> Result<Sandbox, SandboxError> {
         spec.validate()?;
         let filters = seccomp::filters().map_err(|source| SandboxError::CompileSeccomp { source })?;
-        let rootfs = rootfs::plan(&spec)?;
+        let rootfs = rootfs::plan(&spec, spare)?;
         let exec = ExecPlan::new(&spec.argv, &spec.env).ok_or(SpecError::NulByte { field: "argv or env" })?;
         let cwd = CString::new(spec.cwd.as_os_str().as_bytes()).map_err(|_| SpecError::NulByte { field: "cwd" })?;
         let id = spec.id.clone();
         let cgroup = Cgroup::create(cgroups, &id, &spec.limits)
             .map_err(|source| SandboxError::Cgroup { id: id.clone(), source })?;
 
-        let spawned = spawn(&spec, &rootfs, &exec, &cwd, filters);
+        let spawned = spawn(&spec, &rootfs, &exec, &cwd, filters, spare);
         let (pid, pidfd, channel, report) = match spawned {
             Ok(parts) => parts,
             Err(e) => {
@@ -111,6 +170,7 @@ impl Sandbox {
             cgroup,
             status: None,
             cleaned_up: false,
+            spare: None,
         };
         // From here on, dropping `sandbox` on error kills and cleans up.
         sandbox.finish_setup(&spec, &rootfs)?;
@@ -156,6 +216,9 @@ impl Sandbox {
     /// init it becomes), and returns once the program is exec'd (or reports
     /// why it could not be).
     pub fn start(&mut self) -> Result<(), SandboxError> {
+        if self.spare.as_ref().is_some_and(|s| !s.assigned) && self.channel.is_some() {
+            return Err(SandboxError::NotAssigned { id: self.id.clone() });
+        }
         let channel = self.channel.take().ok_or_else(|| SandboxError::AlreadyStarted { id: self.id.clone() })?;
         process::send(channel.as_fd(), process::START).map_err(|e| self.channel_error(e))?;
         match process::receive(channel.as_fd()).map_err(|e| self.channel_error(e))? {
@@ -316,6 +379,7 @@ fn spawn(
     exec: &ExecPlan,
     cwd: &CString,
     filters: &'static seccomp::Filters,
+    spare: bool,
 ) -> Result<(Pid, OwnedFd, OwnedFd, OwnedFd), SandboxError> {
     let flags = SockFlag::SOCK_CLOEXEC;
     let (parent_end, child_end) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, flags)
@@ -341,8 +405,9 @@ fn spawn(
         stdout,
         stderr,
         cwd,
-        exec,
+        exec: exec.ptrs(),
         seccomp: filters,
+        spare,
     };
     let pid = process::spawn(&plan, namespaces::clone_flags()).map_err(|source| SandboxError::Clone { source })?;
     drop((child_end, report_write));

@@ -161,49 +161,123 @@ impl SandboxSpec {
     /// Checks everything that can be checked without touching the system.
     pub fn validate(&self) -> Result<(), SpecError> {
         validate_id(&self.id)?;
-        let program = self.argv.first().ok_or(SpecError::EmptyArgv)?;
-        if !program.starts_with('/') {
-            return Err(SpecError::RelativeProgram { path: program.clone() });
-        }
-        if self.argv.iter().any(|arg| arg.contains('\0')) {
-            return Err(SpecError::NulByte { field: "argv" });
-        }
-        for (name, value) in &self.env {
-            if name.is_empty() || name.contains('=') {
-                return Err(SpecError::InvalidEnvName { name: name.clone() });
-            }
-            if name.contains('\0') || value.contains('\0') {
-                return Err(SpecError::NulByte { field: "env" });
-            }
-        }
-        check_absolute("cwd", &self.cwd)?;
-        for mount in &self.mounts {
-            check_absolute("bind mount target", &mount.target)?;
-            let reserved = RESERVED_TARGETS.iter().any(|r| {
-                let r = Path::new(r);
-                mount.target == r || (r != Path::new("/") && mount.target.starts_with(r))
-            });
-            if reserved {
-                return Err(SpecError::ReservedTarget { target: mount.target.clone() });
-            }
-        }
-        if self.tmp_size_bytes < 4096 {
-            return Err(SpecError::TmpTooSmall { bytes: self.tmp_size_bytes });
-        }
-        if self.limits.memory_bytes == 0 {
-            return Err(SpecError::ZeroLimit { limit: "memory_bytes" });
-        }
-        if self.limits.pids_max < 2 {
-            return Err(SpecError::PidsMaxTooSmall { pids_max: self.limits.pids_max });
-        }
-        if !(1..=10_000).contains(&self.limits.cpu_weight) {
-            return Err(SpecError::CpuWeight { weight: self.limits.cpu_weight });
-        }
+        validate_program(&self.argv, &self.env, &self.cwd, &self.mounts)?;
+        validate_limits(self.tmp_size_bytes, &self.limits)?;
         if self.hostname.is_empty() || self.hostname.len() > 64 || self.hostname.contains('\0') {
             return Err(SpecError::InvalidHostname { hostname: self.hostname.clone() });
         }
         Ok(())
     }
+}
+
+/// A *spare* sandbox: everything of a [`SandboxSpec`] but the program and
+/// the files it needs, so that it can be made before anyone asks for it
+/// ([`crate::Sandbox::create_spare`]) and given them later
+/// ([`crate::Sandbox::assign`]).
+#[derive(Debug)]
+pub struct SpareSpec {
+    pub id: String,
+    /// The size of `/tmp` unless the assignment asks for another.
+    pub tmp_size_bytes: u64,
+    /// The limits until the assignment sets its own.
+    pub limits: Limits,
+    pub identity: Identity,
+    pub hostname: String,
+    pub rootfs: RootfsConfig,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+}
+
+impl SpareSpec {
+    /// The same sandbox as a [`SandboxSpec`] with an empty program half
+    /// (which a spare never runs: it waits for [`Assignment`]).
+    pub(crate) fn into_spec(self) -> SandboxSpec {
+        SandboxSpec {
+            id: self.id,
+            argv: vec!["/".into()],
+            env: vec![],
+            cwd: "/".into(),
+            mounts: vec![],
+            tmp_size_bytes: self.tmp_size_bytes,
+            limits: self.limits,
+            identity: self.identity,
+            hostname: self.hostname,
+            rootfs: self.rootfs,
+            stdout: self.stdout,
+            stderr: self.stderr,
+        }
+    }
+}
+
+/// What a spare sandbox is given before it starts: the program half of a
+/// [`SandboxSpec`], with the same meaning field by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub mounts: Vec<BindMount>,
+    pub tmp_size_bytes: u64,
+    pub limits: Limits,
+}
+
+impl Assignment {
+    /// Checks everything that can be checked without touching the system.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        validate_program(&self.argv, &self.env, &self.cwd, &self.mounts)?;
+        validate_limits(self.tmp_size_bytes, &self.limits)
+    }
+}
+
+fn validate_program(
+    argv: &[String],
+    env: &[(String, String)],
+    cwd: &Path,
+    mounts: &[BindMount],
+) -> Result<(), SpecError> {
+    let program = argv.first().ok_or(SpecError::EmptyArgv)?;
+    if !program.starts_with('/') {
+        return Err(SpecError::RelativeProgram { path: program.clone() });
+    }
+    if argv.iter().any(|arg| arg.contains('\0')) {
+        return Err(SpecError::NulByte { field: "argv" });
+    }
+    for (name, value) in env {
+        if name.is_empty() || name.contains('=') {
+            return Err(SpecError::InvalidEnvName { name: name.clone() });
+        }
+        if name.contains('\0') || value.contains('\0') {
+            return Err(SpecError::NulByte { field: "env" });
+        }
+    }
+    check_absolute("cwd", cwd)?;
+    for mount in mounts {
+        check_absolute("bind mount target", &mount.target)?;
+        let reserved = RESERVED_TARGETS.iter().any(|r| {
+            let r = Path::new(r);
+            mount.target == r || (r != Path::new("/") && mount.target.starts_with(r))
+        });
+        if reserved {
+            return Err(SpecError::ReservedTarget { target: mount.target.clone() });
+        }
+    }
+    Ok(())
+}
+
+fn validate_limits(tmp_size_bytes: u64, limits: &Limits) -> Result<(), SpecError> {
+    if tmp_size_bytes < 4096 {
+        return Err(SpecError::TmpTooSmall { bytes: tmp_size_bytes });
+    }
+    if limits.memory_bytes == 0 {
+        return Err(SpecError::ZeroLimit { limit: "memory_bytes" });
+    }
+    if limits.pids_max < 2 {
+        return Err(SpecError::PidsMaxTooSmall { pids_max: limits.pids_max });
+    }
+    if !(1..=10_000).contains(&limits.cpu_weight) {
+        return Err(SpecError::CpuWeight { weight: limits.cpu_weight });
+    }
+    Ok(())
 }
 
 fn validate_id(id: &str) -> Result<(), SpecError> {

@@ -125,6 +125,14 @@ impl Cgroup {
         }
     }
 
+    /// Replaces the limits (a spare's, when it is assigned its program).
+    pub(crate) fn set_limits(&self, limits: &Limits) -> Result<(), CgroupError> {
+        match self {
+            Self::V1(cg) => cg.set_limits(limits),
+            Self::V2(cg) => cg.set_limits(limits),
+        }
+    }
+
     /// Moves `pid` into the cgroup(s).
     pub(crate) fn add_process(&self, pid: Pid) -> Result<(), CgroupError> {
         match self {

@@ -60,6 +60,10 @@ impl CgroupV1 {
         config.root.join(CONTROLLERS[FREEZER]).join(&config.parent)
     }
 
+    pub(crate) fn set_limits(&self, limits: &Limits) -> Result<(), CgroupError> {
+        write_limits(&self.dirs, limits)
+    }
+
     pub(crate) fn add_process(&self, pid: Pid) -> Result<(), CgroupError> {
         let pid = pid.to_string();
         for dir in &self.dirs {
@@ -107,15 +111,25 @@ impl CgroupV1 {
 
 fn write_limits(dirs: &[PathBuf; 4], limits: &Limits) -> Result<(), CgroupError> {
     let memory = limits.memory_bytes.to_string();
-    write(&dirs[MEMORY].join("memory.limit_in_bytes"), &memory)?;
+    let limit = dirs[MEMORY].join("memory.limit_in_bytes");
     // memory+swap may only be limited when swap accounting is on; without
     // it, swappiness 0 keeps the cgroup's anonymous memory out of swap.
     let memsw = dirs[MEMORY].join("memory.memsw.limit_in_bytes");
     let swappiness = dirs[MEMORY].join("memory.swappiness");
     if memsw.exists() {
-        write(&memsw, &memory)?;
+        // memory+swap may never be below memory: a raised limit (a spare's
+        // assignment) needs memsw raised first.
+        if write(&limit, &memory).is_ok() {
+            write(&memsw, &memory)?;
+        } else {
+            write(&memsw, &memory)?;
+            write(&limit, &memory)?;
+        }
     } else if swappiness.exists() {
+        write(&limit, &memory)?;
         write(&swappiness, "0")?;
+    } else {
+        write(&limit, &memory)?;
     }
     write(&dirs[PIDS].join("pids.max"), &limits.pids_max.to_string())?;
     write(&dirs[CPU].join("cpu.shares"), &weight_to_shares(limits.cpu_weight).to_string())?;

@@ -51,6 +51,10 @@ impl CgroupV2 {
         config.root.join(&config.parent)
     }
 
+    pub(crate) fn set_limits(&self, limits: &Limits) -> Result<(), CgroupError> {
+        write_limits(&self.dir, limits)
+    }
+
     pub(crate) fn add_process(&self, pid: Pid) -> Result<(), CgroupError> {
         write(&self.dir.join("cgroup.procs"), &pid.to_string())
     }

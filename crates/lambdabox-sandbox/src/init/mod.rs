@@ -55,7 +55,7 @@ use std::path::Path;
 
 use nix::errno::Errno;
 
-use crate::process::{self, ExecPlan};
+use crate::process::{self, ExecPtrs};
 
 /// Signals the init passes on to the program, as tini does by default.
 const FORWARDED: [libc::c_int; 5] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
@@ -132,7 +132,7 @@ pub(crate) fn prepare(cmdline: Option<&Range<usize>>) -> Result<(), Errno> {
 /// What the program's side of the `clone` needs, on the init's stack.
 struct ProgramArgs<'a> {
     sock: RawFd,
-    exec: &'a ExecPlan,
+    exec: &'a ExecPtrs,
 }
 
 #[repr(C, align(16))]
@@ -141,7 +141,7 @@ struct ProgramStack([u8; PROGRAM_STACK_SIZE]);
 /// Starts the program as the init's child (pid 2) and returns its pid once
 /// it has called `execve`, or has exited after reporting on `sock` why it
 /// could not.
-pub(crate) fn spawn_program(sock: RawFd, exec: &ExecPlan) -> Result<libc::pid_t, Errno> {
+pub(crate) fn spawn_program(sock: RawFd, exec: &ExecPtrs) -> Result<libc::pid_t, Errno> {
     let args = ProgramArgs { sock, exec };
     let mut stack = MaybeUninit::<ProgramStack>::uninit();
     // SAFETY: one past the end of the stack buffer, which is 16-byte

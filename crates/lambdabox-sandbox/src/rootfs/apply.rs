@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags};
 
-use super::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, RootfsPlan, Step};
+use super::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, RootfsPlan, StepRef};
 
 /// Runs the steps in the child. Returns the index of the failed step.
 ///
 /// Async-signal-safe: system calls on prepared data, no allocation.
 pub(crate) fn apply(plan: &RootfsPlan) -> Result<(), (usize, Errno)> {
     for (index, step) in plan.steps.iter().enumerate() {
-        apply_step(step, &plan.slots).map_err(|e| (index, e))?;
+        apply_step(step.as_ref(), &plan.slots).map_err(|e| (index, e))?;
     }
     Ok(())
 }
@@ -30,21 +30,25 @@ pub(crate) fn close_sources(slots: &[AtomicI32]) {
     }
 }
 
-fn apply_step(step: &Step, slots: &[AtomicI32]) -> Result<(), Errno> {
+/// Runs one step; `slots` hold the descriptors `OpenSource` opens.
+pub(crate) fn apply_step(step: StepRef<'_>, slots: &[AtomicI32]) -> Result<(), Errno> {
     const NONE: Option<&CStr> = None;
     match step {
-        Step::MakeRootSlave => nix::mount::mount(NONE, c"/", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE),
-        Step::Tmpfs { target, flags, data } => {
-            nix::mount::mount(Some(c"tmpfs"), target.as_c_str(), Some(c"tmpfs"), *flags, Some(data.as_c_str()))
+        StepRef::MakeRootSlave => nix::mount::mount(NONE, c"/", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE),
+        StepRef::Tmpfs { target, flags, data } => {
+            nix::mount::mount(Some(c"tmpfs"), target, Some(c"tmpfs"), flags, Some(data))
         }
-        Step::Mkdir { path } => {
+        StepRef::Remount { target, flags, data } => {
+            nix::mount::mount(NONE, target, NONE, flags | MsFlags::MS_REMOUNT, Some(data))
+        }
+        StepRef::Mkdir { path } => {
             // SAFETY: `path` is a valid NUL-terminated string.
             match Errno::result(unsafe { libc::mkdir(path.as_ptr(), 0o755) }) {
                 Err(Errno::EEXIST) => Ok(()),
                 other => other.map(drop),
             }
         }
-        Step::Touch { path } => {
+        StepRef::Touch { path } => {
             let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC;
             // SAFETY: `path` is a valid NUL-terminated string.
             let fd = Errno::result(unsafe { libc::open(path.as_ptr(), flags, 0o644) })?;
@@ -52,43 +56,43 @@ fn apply_step(step: &Step, slots: &[AtomicI32]) -> Result<(), Errno> {
             unsafe { libc::close(fd) };
             Ok(())
         }
-        Step::Symlink { target, link } => {
+        StepRef::Symlink { target, link } => {
             // SAFETY: both are valid NUL-terminated strings.
             Errno::result(unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) }).map(drop)
         }
-        Step::WriteFile { path, contents } => write_file(path, contents),
-        Step::OpenSource { path, slot } => {
+        StepRef::WriteFile { path, contents } => write_file(path, contents),
+        StepRef::OpenSource { path, slot } => {
             let flags = libc::O_PATH | libc::O_CLOEXEC;
             // SAFETY: `path` is a valid NUL-terminated string.
             let fd = Errno::result(unsafe { libc::open(path.as_ptr(), flags) })?;
-            slots.get(*slot).ok_or(Errno::EINVAL)?.store(fd, Ordering::Relaxed);
+            slots.get(slot).ok_or(Errno::EINVAL)?.store(fd, Ordering::Relaxed);
             Ok(())
         }
-        Step::Bind { slot, target, attrs, .. } => {
-            let fd = slots.get(*slot).ok_or(Errno::EINVAL)?.load(Ordering::Relaxed);
+        StepRef::Bind { slot, target, attrs } => {
+            let fd = slots.get(slot).ok_or(Errno::EINVAL)?.load(Ordering::Relaxed);
             let mut buf = [0u8; 32];
             let source = fd_path(fd, &mut buf);
             let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
-            nix::mount::mount(Some(source), target.as_c_str(), NONE, flags, NONE)?;
-            set_attrs(target, *attrs, true)
+            nix::mount::mount(Some(source), target, NONE, flags, NONE)?;
+            set_attrs(target, attrs, true)
         }
-        Step::CloseSources => {
+        StepRef::CloseSources => {
             close_sources(slots);
             Ok(())
         }
-        Step::Proc { target } => {
+        StepRef::Proc { target } => {
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-            nix::mount::mount(Some(c"proc"), target.as_c_str(), Some(c"proc"), flags, NONE)
+            nix::mount::mount(Some(c"proc"), target, Some(c"proc"), flags, NONE)
         }
-        Step::PivotRoot { new_root } => {
+        StepRef::PivotRoot { new_root } => {
             // pivot_root(".", ".") stacks the old root on the new one; the
             // detach then removes it, with no put_old directory needed.
-            nix::unistd::chdir(new_root.as_c_str())?;
+            nix::unistd::chdir(new_root)?;
             nix::unistd::pivot_root(c".", c".")?;
             nix::mount::umount2(c".", MntFlags::MNT_DETACH)?;
             nix::unistd::chdir(c"/")
         }
-        Step::ReadOnly { target } => set_attrs(target, MOUNT_ATTR_RDONLY, false),
+        StepRef::ReadOnly { target } => set_attrs(target, MOUNT_ATTR_RDONLY, false),
     }
 }
 

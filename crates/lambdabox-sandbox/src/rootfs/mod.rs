@@ -27,7 +27,7 @@
 mod apply;
 
 use std::collections::HashSet;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -36,9 +36,9 @@ use std::sync::atomic::AtomicI32;
 use nix::mount::MsFlags;
 
 use crate::error::{SandboxError, SpecError};
-use crate::spec::SandboxSpec;
+use crate::spec::{BindMount, RootfsConfig, SandboxSpec};
 
-pub(crate) use apply::{apply, close_sources};
+pub(crate) use apply::{apply, apply_step, close_sources};
 
 const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const MOUNT_ATTR_NOSUID: u64 = 0x2;
@@ -113,9 +113,52 @@ pub(crate) enum Step {
     ReadOnly {
         target: CString,
     },
+    /// Remount the tmpfs at `target` with new options (a new size).
+    Remount {
+        target: CString,
+        flags: MsFlags,
+        data: CString,
+    },
+}
+
+/// A [`Step`] borrowed: what the child runs, from a plan of the parent's
+/// or from a spare's assignment ([`crate::late`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StepRef<'a> {
+    MakeRootSlave,
+    Tmpfs { target: &'a CStr, flags: MsFlags, data: &'a CStr },
+    Mkdir { path: &'a CStr },
+    Touch { path: &'a CStr },
+    Symlink { target: &'a CStr, link: &'a CStr },
+    WriteFile { path: &'a CStr, contents: &'a [u8] },
+    OpenSource { path: &'a CStr, slot: usize },
+    Bind { slot: usize, target: &'a CStr, attrs: u64 },
+    CloseSources,
+    Proc { target: &'a CStr },
+    PivotRoot { new_root: &'a CStr },
+    ReadOnly { target: &'a CStr },
+    Remount { target: &'a CStr, flags: MsFlags, data: &'a CStr },
 }
 
 impl Step {
+    pub(crate) fn as_ref(&self) -> StepRef<'_> {
+        match self {
+            Self::MakeRootSlave => StepRef::MakeRootSlave,
+            Self::Tmpfs { target, flags, data } => StepRef::Tmpfs { target, flags: *flags, data },
+            Self::Mkdir { path } => StepRef::Mkdir { path },
+            Self::Touch { path } => StepRef::Touch { path },
+            Self::Symlink { target, link } => StepRef::Symlink { target, link },
+            Self::WriteFile { path, contents } => StepRef::WriteFile { path, contents },
+            Self::OpenSource { path, slot } => StepRef::OpenSource { path, slot: *slot },
+            Self::Bind { slot, target, attrs, .. } => StepRef::Bind { slot: *slot, target, attrs: *attrs },
+            Self::CloseSources => StepRef::CloseSources,
+            Self::Proc { target } => StepRef::Proc { target },
+            Self::PivotRoot { new_root } => StepRef::PivotRoot { new_root },
+            Self::ReadOnly { target } => StepRef::ReadOnly { target },
+            Self::Remount { target, flags, data } => StepRef::Remount { target, flags: *flags, data },
+        }
+    }
+
     /// A human-readable account of the step, for errors.
     pub(crate) fn describe(&self) -> String {
         let s = |c: &CString| c.to_string_lossy().into_owned();
@@ -132,6 +175,7 @@ impl Step {
             Self::Proc { target } => format!("mount proc on {}", s(target)),
             Self::PivotRoot { new_root } => format!("pivot_root into {}", s(new_root)),
             Self::ReadOnly { target } => format!("make {} read-only", s(target)),
+            Self::Remount { target, data, .. } => format!("remount {} ({})", s(target), s(data)),
         }
     }
 }
@@ -144,9 +188,17 @@ pub(crate) struct RootfsPlan {
     pub(crate) slots: Vec<AtomicI32>,
 }
 
+/// Flags of the `/tmp` tmpfs.
+const TMP_FLAGS: MsFlags = MsFlags::MS_NOSUID.union(MsFlags::MS_NODEV);
+
 /// Plans the root of `spec`. Host paths are inspected and opened here, so
 /// a missing bind source is reported with its path before anything runs.
-pub(crate) fn plan(spec: &SandboxSpec) -> Result<RootfsPlan, SandboxError> {
+///
+/// A `spare` root stops short: the spec's binds, its working directory and
+/// the `pivot_root` come later, from [`plan_late`], when the sandbox is
+/// assigned its program (until then the host's tree is still visible to
+/// the sandbox's own set-up process, which runs no foreign code).
+pub(crate) fn plan(spec: &SandboxSpec, spare: bool) -> Result<RootfsPlan, SandboxError> {
     let config = &spec.rootfs;
     let mut b = Builder {
         staging: config.staging_dir.clone(),
@@ -188,25 +240,53 @@ pub(crate) fn plan(spec: &SandboxSpec) -> Result<RootfsPlan, SandboxError> {
 
     b.mkdir_all(Path::new("/tmp"))?;
     let tmp = format!("mode=1777,size={}", spec.tmp_size_bytes);
-    b.tmpfs(Path::new("/tmp"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, &tmp)?;
+    b.tmpfs(Path::new("/tmp"), TMP_FLAGS, &tmp)?;
 
-    // Shallow targets first, so /opt is mounted before /opt/extensions.
-    let mut mounts: Vec<_> = spec.mounts.iter().collect();
-    mounts.sort_by_key(|m| m.target.components().count());
-    for mount in mounts {
-        b.bind(&mount.source, &mount.target, READ_ONLY)?;
+    if spare {
+        b.steps.push(Step::CloseSources);
+    } else {
+        b.program_binds(&spec.mounts, &spec.cwd)?;
+        b.finish()?;
     }
-    b.mkdir_all(&spec.cwd)?;
-
-    let new_root = cstring(&config.staging_dir)?;
-    b.steps.push(Step::CloseSources);
-    b.steps.push(Step::PivotRoot { new_root });
-    b.steps.push(Step::ReadOnly { target: c"/dev".to_owned() });
-    b.steps.push(Step::ReadOnly { target: c"/".to_owned() });
-
     let slots = b.opens.iter().map(|_| AtomicI32::new(-1)).collect();
     let mut steps = vec![Step::MakeRootSlave];
     steps.append(&mut b.opens);
+    steps.append(&mut b.steps);
+    Ok(RootfsPlan { steps, slots })
+}
+
+/// The rest of a spare's root (see [`plan`]): the binds of the program's
+/// files, its working directory, `/tmp` resized when `tmp_size_bytes`
+/// differs from the size the spare was made with, then the `pivot_root`.
+/// The sources are opened after the staging tmpfs is mounted, so none may
+/// lie under the staging directory.
+pub(crate) fn plan_late(
+    config: &RootfsConfig,
+    mounts: &[BindMount],
+    cwd: &Path,
+    tmp_resize: Option<u64>,
+) -> Result<RootfsPlan, SandboxError> {
+    let mut b = Builder {
+        staging: config.staging_dir.clone(),
+        opens: Vec::new(),
+        steps: Vec::new(),
+        dirs: HashSet::from([PathBuf::from("/")]),
+    };
+    for mount in mounts {
+        if mount.source.starts_with(&config.staging_dir) {
+            let source = std::io::Error::other("a late bind source may not lie under the staging directory");
+            return Err(SandboxError::OpenBindSource { path: mount.source.clone(), source });
+        }
+    }
+    if let Some(bytes) = tmp_resize {
+        let target = b.inside(Path::new("/tmp"))?;
+        let data = CString::new(format!("size={bytes}")).map_err(|_| SpecError::NulByte { field: "tmpfs options" })?;
+        b.steps.push(Step::Remount { target, flags: TMP_FLAGS, data });
+    }
+    b.program_binds(mounts, cwd)?;
+    b.finish()?;
+    let slots = b.opens.iter().map(|_| AtomicI32::new(-1)).collect();
+    let mut steps = b.opens;
     steps.append(&mut b.steps);
     Ok(RootfsPlan { steps, slots })
 }
@@ -221,6 +301,27 @@ struct Builder {
 }
 
 impl Builder {
+    /// The program's read-only binds, shallow targets first (so `/opt` is
+    /// mounted before `/opt/extensions`), and its working directory.
+    fn program_binds(&mut self, mounts: &[BindMount], cwd: &Path) -> Result<(), SandboxError> {
+        let mut mounts: Vec<_> = mounts.iter().collect();
+        mounts.sort_by_key(|m| m.target.components().count());
+        for mount in mounts {
+            self.bind(&mount.source, &mount.target, READ_ONLY)?;
+        }
+        self.mkdir_all(cwd)
+    }
+
+    /// Closes the sources, pivots into the new root and makes it read-only.
+    fn finish(&mut self) -> Result<(), SandboxError> {
+        let new_root = cstring(&self.staging)?;
+        self.steps.push(Step::CloseSources);
+        self.steps.push(Step::PivotRoot { new_root });
+        self.steps.push(Step::ReadOnly { target: c"/dev".to_owned() });
+        self.steps.push(Step::ReadOnly { target: c"/".to_owned() });
+        Ok(())
+    }
+
     /// Where the sandbox path `inside` is before `pivot_root`.
     fn inside(&self, inside: &Path) -> Result<CString, SandboxError> {
         match inside.strip_prefix("/") {
@@ -342,7 +443,7 @@ fn cstring(path: &Path) -> Result<CString, SandboxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{BindMount, Identity, Limits, RootfsConfig};
+    use crate::spec::{Identity, Limits};
 
     fn spec(host: &Path) -> SandboxSpec {
         let (r, w) = nix::unistd::pipe().unwrap();
@@ -389,7 +490,7 @@ mod tests {
     fn plans_a_tree_from_the_host_and_the_spec() {
         let host = fake_host();
         let spec = spec(host.path());
-        let plan = plan(&spec).unwrap();
+        let plan = plan(&spec, false).unwrap();
         let steps = described(&plan);
         let has = |s: &str| steps.iter().any(|d| d == s);
 
@@ -425,7 +526,7 @@ mod tests {
     #[test]
     fn parents_are_created_once_and_before_their_children() {
         let host = fake_host();
-        let plan = plan(&spec(host.path())).unwrap();
+        let plan = plan(&spec(host.path()), false).unwrap();
         let mkdirs: Vec<String> = described(&plan).into_iter().filter(|d| d.starts_with("mkdir")).collect();
         let mut unique = mkdirs.clone();
         unique.sort();
@@ -441,10 +542,34 @@ mod tests {
         let host = fake_host();
         let mut spec = spec(host.path());
         spec.mounts.push(BindMount { source: host.path().join("absent"), target: "/var/runtime".into() });
-        match plan(&spec) {
+        match plan(&spec, false) {
             Err(SandboxError::OpenBindSource { path, .. }) => assert_eq!(path, host.path().join("absent")),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_spare_root_leaves_the_program_binds_and_the_pivot_to_its_late_plan() {
+        let host = fake_host();
+        let spec = spec(host.path());
+        let base = described(&plan(&spec, true).unwrap());
+        assert!(!base.iter().any(|d| d.contains("var/task") || d.contains("pivot_root")), "{base:#?}");
+        assert_eq!(base.last().map(String::as_str), Some("close the bind sources"));
+
+        let late = plan_late(&spec.rootfs, &spec.mounts, &spec.cwd, Some(2 << 20)).unwrap();
+        let steps = described(&late);
+        assert_eq!(steps[0], format!("open bind source {}", host.path().join("code").display()));
+        assert!(steps.contains(&"remount /stage/tmp (size=2097152)".to_owned()), "{steps:#?}");
+        assert!(steps.contains(&"mkdir /stage/var/task".to_owned()));
+        let tail: Vec<_> = steps.iter().rev().take(4).rev().cloned().collect();
+        assert_eq!(
+            tail,
+            ["close the bind sources", "pivot_root into /stage", "make /dev read-only", "make / read-only"]
+        );
+        assert_eq!(late.slots.len(), 2);
+
+        let hidden = [BindMount { source: "/stage/x".into(), target: "/var/task".into() }];
+        assert!(matches!(plan_late(&spec.rootfs, &hidden, &spec.cwd, None), Err(SandboxError::OpenBindSource { .. })));
     }
 
     #[test]
