@@ -200,3 +200,57 @@ def test_published_version_and_alias_as_the_function_sees_them(lam_exec):
     assert body["version"] == version
     # The ARN the caller used, alias included.
     assert body["arn"] == f"{arn}:live"
+
+
+def test_a_burst_of_cold_starts_beyond_the_spare_sandboxes_sees_the_same_environment(lam_exec):
+    # The server keeps four spare sandboxes (made before any function needs them and assigned
+    # one at its cold start); a burst of twelve concurrent cold starts takes them all and builds
+    # the rest on the spot. Every environment must look the same: its own code, a fresh /tmp
+    # of the function's size, limits of its own, no trace of another function.
+    import threading
+
+    src = """
+        import os, time
+
+        def handler(event, context):
+            before = sorted(os.listdir("/tmp"))
+            open("/tmp/mine", "w").write(context.aws_request_id)
+            st = os.statvfs("/tmp")
+            time.sleep(0.4)
+            return {
+                "tmp_before": before,
+                "tmp_bytes": st.f_blocks * st.f_frsize,
+                "task_files": sorted(os.listdir("/var/task")),
+                "opt": sorted(os.listdir("/opt")) if os.path.isdir("/opt") else None,
+                "memory": os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"],
+                "mounts": sorted(line.split()[4] for line in open("/proc/self/mountinfo")),
+                "pid": os.getpid(),
+            }
+    """
+    other = create(lam_exec, py_package(src.replace("import os, time", "import os, sys, time")))
+    assert invoke(lam_exec, other, {}).ok()["tmp_before"] == []
+    name = create(lam_exec, py_package(src), MemorySize=256, EphemeralStorage={"Size": 1024})
+    results, errors = [], []
+
+    def one():
+        try:
+            results.append(invoke(lam_exec, name, {}).ok())
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(results) == 12
+    for body in results:
+        assert body["tmp_before"] == [], body
+        assert body["tmp_bytes"] == 1024 * 1024 * 1024, body
+        assert body["task_files"] == ["app.py"], body
+        assert body["memory"] == "256"
+        assert body["pid"] == results[0]["pid"], "the runtime is pid 2 under the sandbox's init everywhere"
+        assert body["mounts"] == results[0]["mounts"], "spare-made and freshly made sandboxes mount the same tree"
+    assert "/var/task" in results[0]["mounts"] and "/var/runtime" in results[0]["mounts"]
+    assert not any("staging" in m for m in results[0]["mounts"]), results[0]["mounts"]

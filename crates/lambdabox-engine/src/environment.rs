@@ -11,17 +11,18 @@ use std::time::{Duration, Instant};
 
 use lambdabox_model::{FunctionConfig, Region, RuntimeFamily};
 use lambdabox_runtime_api::{Invocation, InvocationOutcome, RuntimeApi};
-use lambdabox_sandbox::{BindMount, ExitStatus, Limits, Sandbox, SandboxSpec};
+use lambdabox_sandbox::{Assignment, BindMount, ExitStatus, Limits, Sandbox, SandboxSpec};
 use tokio::io::unix::AsyncFd;
 use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 
 use crate::logs::{LogStream, Report};
 use crate::runtimes::argv;
+use crate::spares::Spare;
 use crate::{EngineConfig, EngineError, Outcome};
 
 /// Where the Runtime API listens inside every environment, as on AWS.
-const RUNTIME_API_ADDR: &str = "127.0.0.1:9001";
+pub(crate) const RUNTIME_API_ADDR: &str = "127.0.0.1:9001";
 
 /// What an environment is made from.
 #[derive(Debug, Clone)]
@@ -74,6 +75,7 @@ impl ExecutionEnvironment {
         config: &EngineConfig,
         spec: EnvironmentSpec,
         init_timeout: Duration,
+        spare: Option<Spare>,
     ) -> Result<Result<Self, Outcome>, EngineError> {
         let started = Instant::now();
         let f = &spec.function;
@@ -83,10 +85,6 @@ impl ExecutionEnvironment {
             return Ok(Err(Outcome::InvalidEntrypoint { message }));
         }
         let logs = LogStream::open(&config.data_dir.join("logs"), f.name.as_str(), &f.version)?;
-        let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
-        let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
-        let output =
-            pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).map_err(|source| EngineError::Pipe { source })?;
 
         let mut mounts = vec![BindMount { source: spec.code_dir.clone(), target: "/var/task".into() }];
         if let Some(dir) = &spec.runtime_dir {
@@ -98,8 +96,7 @@ impl ExecutionEnvironment {
         let bootstrap =
             if spec.code_dir.join("bootstrap").is_file() { "/var/task/bootstrap" } else { "/opt/bootstrap" };
         let memory_mb = f.memory_size.get();
-        let sandbox_spec = SandboxSpec {
-            id: spec.id.clone(),
+        let assignment = Assignment {
             argv: argv(spec.family, &config.interpreters, bootstrap),
             env: environment(&spec, &logs.name),
             cwd: "/var/task".into(),
@@ -111,22 +108,24 @@ impl ExecutionEnvironment {
                 // AWS gives one vCPU at 1,769 MB and scales CPU with memory.
                 cpu_weight: (memory_mb * 100 / 1769).clamp(1, 10_000),
             },
-            identity: config.identity,
-            hostname: "localhost".into(),
-            rootfs: config.rootfs.clone(),
-            stdout: OwnedFd::from(writer),
-            stderr: OwnedFd::from(stderr),
         };
-        let cgroups = config.cgroups.clone();
-        let (sandbox, listener) = tokio::task::spawn_blocking(move || {
-            let sandbox = Sandbox::create(sandbox_spec, &cgroups)?;
-            let addr: SocketAddr = RUNTIME_API_ADDR.parse().expect("a valid socket address");
-            let listener = sandbox.listen_tcp(addr)?;
-            Ok::<_, lambdabox_sandbox::SandboxError>((sandbox, listener))
-        })
-        .await
-        .expect("sandbox creation does not panic")
-        .map_err(|source| EngineError::Sandbox { id: spec.id.clone(), source })?;
+        let (sandbox, listener, output) = match spare {
+            Some(Spare { mut sandbox, listener, output }) => {
+                let program = assignment.clone();
+                let assigned = tokio::task::spawn_blocking(move || sandbox.assign(program).map(|()| sandbox))
+                    .await
+                    .expect("assigning a spare does not panic");
+                match assigned {
+                    Ok(sandbox) => (sandbox, listener, output),
+                    Err(error) => {
+                        tracing::warn!(%error, "a spare sandbox could not be assigned; building one");
+                        create(config, &spec.id, assignment).await?
+                    }
+                }
+            }
+            None => create(config, &spec.id, assignment).await?,
+        };
+        let output = pipe::Receiver::from_owned_fd(output).map_err(|source| EngineError::Pipe { source })?;
         listener.set_nonblocking(true).map_err(|source| EngineError::Listen { source })?;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| EngineError::Listen { source })?;
         let api = RuntimeApi::new();
@@ -139,7 +138,7 @@ impl ExecutionEnvironment {
             .map_err(|e| EngineError::Pipe { source: e.into() })?;
 
         let mut env = Self {
-            id: spec.id,
+            id: sandbox.id().to_owned(),
             sandbox: Some(sandbox),
             api,
             server,
@@ -329,6 +328,44 @@ impl Drop for ExecutionEnvironment {
 /// A custom runtime needs an executable `bootstrap` in the package or, when
 /// the package has none, in a layer (`/opt/bootstrap`); AWS's messages when
 /// neither is usable.
+/// Builds a sandbox for `assignment` from scratch (no spare at hand): the
+/// sandbox, the Runtime API listener inside it and the read end of its
+/// output pipe.
+async fn create(
+    config: &EngineConfig,
+    id: &str,
+    assignment: Assignment,
+) -> Result<(Sandbox, std::net::TcpListener, OwnedFd), EngineError> {
+    let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
+    let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
+    let Assignment { argv, env, cwd, mounts, tmp_size_bytes, limits } = assignment;
+    let sandbox_spec = SandboxSpec {
+        id: id.to_owned(),
+        argv,
+        env,
+        cwd,
+        mounts,
+        tmp_size_bytes,
+        limits,
+        identity: config.identity,
+        hostname: "localhost".into(),
+        rootfs: config.rootfs.clone(),
+        stdout: OwnedFd::from(writer),
+        stderr: OwnedFd::from(stderr),
+    };
+    let cgroups = config.cgroups.clone();
+    let (sandbox, listener) = tokio::task::spawn_blocking(move || {
+        let sandbox = Sandbox::create(sandbox_spec, &cgroups)?;
+        let addr: SocketAddr = RUNTIME_API_ADDR.parse().expect("a valid socket address");
+        let listener = sandbox.listen_tcp(addr)?;
+        Ok::<_, lambdabox_sandbox::SandboxError>((sandbox, listener))
+    })
+    .await
+    .expect("sandbox creation does not panic")
+    .map_err(|source| EngineError::Sandbox { id: id.to_owned(), source })?;
+    Ok((sandbox, listener, OwnedFd::from(reader)))
+}
+
 fn check_bootstrap(code_dir: &std::path::Path, opt_dir: Option<&std::path::Path>) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     let candidates = [

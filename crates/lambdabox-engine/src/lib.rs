@@ -14,6 +14,7 @@ mod logs;
 mod outcome;
 mod pool;
 mod runtimes;
+mod spares;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use runtimes::Interpreters;
 use crate::environment::{EnvironmentSpec, ExecutionEnvironment};
 use crate::pool::{PoolKey, Pools};
 use crate::runtimes::RuntimeClients;
+use crate::spares::Spares;
 
 /// How the engine runs environments.
 #[derive(Debug, Clone)]
@@ -59,6 +61,9 @@ pub struct EngineConfig {
     /// The most idle environments kept; the least recently used go first.
     pub max_idle: usize,
     pub pids_max: u32,
+    /// How many spare sandboxes (built ahead, assigned a function at its
+    /// cold start) are kept ready; 0 builds every sandbox on demand.
+    pub spare_sandboxes: usize,
 }
 
 impl EngineConfig {
@@ -91,6 +96,7 @@ impl EngineConfig {
             keep_alive: Duration::from_secs(600),
             max_idle: default_max_idle(),
             pids_max: 1024,
+            spare_sandboxes: 4,
         })
     }
 }
@@ -135,6 +141,7 @@ pub struct Engine {
     boot: String,
     /// Provisioned concurrency targets by function version.
     provisioned: std::sync::Mutex<std::collections::HashMap<PoolKey, usize>>,
+    spares: Arc<Spares>,
 }
 
 impl Engine {
@@ -149,11 +156,13 @@ impl Engine {
             Err(source) => return Err(EngineError::Cgroups { source }),
         }
         let code = CodeCache::new(config.work_dir.join("code"))?;
-        let clients = RuntimeClients::install(&config.work_dir.join("runtime"))?;
+        let clients = RuntimeClients::install(&config.work_dir.join("runtime"), &config.interpreters.python)?;
         let staging = &config.rootfs.staging_dir;
         std::fs::create_dir_all(staging).map_err(|source| EngineError::Unpack { path: staging.clone(), source })?;
         let boot = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let spares = Spares::new(config.clone(), format!("lbx-{boot}"));
         let engine = Arc::new(Self {
+            spares,
             config,
             code,
             clients,
@@ -275,8 +284,10 @@ impl Engine {
         function_timeout: Duration,
     ) -> Result<Result<ExecutionEnvironment, Outcome>, EngineError> {
         let retry = EnvironmentSpec { id: format!("{}-r", spec.id), ..spec.clone() };
-        match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout).await? {
-            Err(Outcome::Timeout { .. }) => ExecutionEnvironment::start(&self.config, retry, function_timeout).await,
+        match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout, self.spares.take()).await? {
+            Err(Outcome::Timeout { .. }) => {
+                ExecutionEnvironment::start(&self.config, retry, function_timeout, self.spares.take()).await
+            }
             other => Ok(other),
         }
     }
@@ -326,7 +337,9 @@ impl Engine {
                 runtime_dir: self.clients.dir(family),
                 provisioned: true,
             };
-            match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout).await? {
+            // Provisioning is not waited on by an invocation: it leaves the
+            // spares to cold starts.
+            match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout, None).await? {
                 Ok(env) => self.pools.put(key.clone(), env, self.config.freeze_grace, self.config.max_idle),
                 Err(outcome) => {
                     tracing::warn!(?outcome, function = %f.name, "provisioned environment failed INIT");
@@ -350,11 +363,18 @@ impl Engine {
         }
     }
 
-    /// Retires every idle environment (at shutdown).
+    /// Retires every idle environment and spare sandbox (at shutdown).
     pub async fn shutdown(&self) {
+        let spares = self.spares.close();
+        let _ = tokio::task::spawn_blocking(move || drop(spares)).await;
         for env in self.pools.drain_all() {
             env.retire().await;
         }
+    }
+
+    /// How many spare sandboxes are ready for cold starts.
+    pub fn spare_count(&self) -> usize {
+        self.spares.ready()
     }
 
     /// Idle environments, and how many of them are frozen.

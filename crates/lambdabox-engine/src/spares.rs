@@ -1,0 +1,164 @@
+//! Spare sandboxes: a few sandboxes made ahead of any cold start, with
+//! their cgroups, namespaces, root (all but the function's files) and the
+//! Runtime API listener inside their network namespace. A cold start takes
+//! one and only assigns it the function's code, runtime, layers, limits
+//! and program ([`lambdabox_sandbox::Sandbox::assign`]), which takes a
+//! fraction of a millisecond instead of the several milliseconds (more
+//! while other sandboxes are torn down) of building a sandbox; the pool is
+//! refilled in the background a moment later, off the cold start's CPU.
+//!
+//! Spares are the same for every runtime: nothing of a function is in them
+//! until they are assigned. When the pool is empty (a burst of cold
+//! starts), a cold start builds its sandbox itself as before.
+
+use std::net::TcpListener;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lambdabox_sandbox::{Limits, Sandbox, SpareSpec};
+
+use crate::EngineConfig;
+use crate::environment::RUNTIME_API_ADDR;
+
+/// How long after a spare is taken the pool starts to refill it, so the
+/// refill does not compete with the cold start that took it.
+const REFILL_DELAY: Duration = Duration::from_millis(25);
+/// How long refilling pauses after a spare could not be made.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+/// `/tmp` of a spare: AWS's default ephemeral storage (a function with more
+/// has it resized when the spare is assigned).
+pub(crate) const SPARE_TMP_BYTES: u64 = 512 << 20;
+
+/// One spare: the sandbox, waiting for its assignment, the Runtime API
+/// listener bound inside it, and the read end of its stdout/stderr pipe.
+pub(crate) struct Spare {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) listener: TcpListener,
+    pub(crate) output: OwnedFd,
+}
+
+pub(crate) struct Spares {
+    config: EngineConfig,
+    prefix: String,
+    next: AtomicU64,
+    ready: Mutex<Vec<Spare>>,
+    filling: AtomicBool,
+    closed: AtomicBool,
+    failed_at: Mutex<Option<Instant>>,
+}
+
+impl Spares {
+    /// A pool of `config.spare_sandboxes` spares, named `{prefix}-s{n}`.
+    /// Filling starts at once when called inside a tokio runtime.
+    pub(crate) fn new(config: EngineConfig, prefix: String) -> Arc<Self> {
+        let spares = Arc::new(Self {
+            config,
+            prefix,
+            next: AtomicU64::new(1),
+            ready: Mutex::new(Vec::new()),
+            filling: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            failed_at: Mutex::new(None),
+        });
+        spares.refill(Duration::ZERO);
+        spares
+    }
+
+    /// A spare if one is ready; the pool refills behind it.
+    pub(crate) fn take(self: &Arc<Self>) -> Option<Spare> {
+        let spare = self.ready.lock().expect("spares lock").pop();
+        self.refill(REFILL_DELAY);
+        spare
+    }
+
+    /// How many spares are ready.
+    pub(crate) fn ready(&self) -> usize {
+        self.ready.lock().expect("spares lock").len()
+    }
+
+    /// Stops refilling and hands back every spare (to be dropped, which
+    /// kills them, off the async threads).
+    pub(crate) fn close(&self) -> Vec<Spare> {
+        self.closed.store(true, Ordering::SeqCst);
+        std::mem::take(&mut *self.ready.lock().expect("spares lock"))
+    }
+
+    fn wanted(&self) -> bool {
+        !self.closed.load(Ordering::SeqCst) && self.ready() < self.config.spare_sandboxes
+    }
+
+    fn refill(self: &Arc<Self>, delay: Duration) {
+        if !self.wanted() || self.filling.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let backing_off = self.failed_at.lock().expect("spares lock").is_some_and(|t| t.elapsed() < FAILURE_BACKOFF);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.filling.store(false, Ordering::SeqCst);
+            return;
+        };
+        if backing_off {
+            self.filling.store(false, Ordering::SeqCst);
+            return;
+        }
+        let weak = Arc::downgrade(self);
+        runtime.spawn(async move {
+            tokio::time::sleep(delay).await;
+            loop {
+                let Some(spares) = weak.upgrade() else { return };
+                if !spares.wanted() {
+                    spares.filling.store(false, Ordering::SeqCst);
+                    // A spare taken between the check and the store would
+                    // find `filling` still set: look once more.
+                    if spares.wanted() && !spares.filling.swap(true, Ordering::SeqCst) {
+                        continue;
+                    }
+                    return;
+                }
+                let maker = spares.clone();
+                let made = tokio::task::spawn_blocking(move || maker.make()).await;
+                match made {
+                    Ok(Ok(spare)) if !spares.closed.load(Ordering::SeqCst) => {
+                        spares.ready.lock().expect("spares lock").push(spare);
+                    }
+                    Ok(Ok(spare)) => {
+                        tokio::task::spawn_blocking(move || drop(spare));
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "could not make a spare sandbox; cold starts build their own");
+                        *spares.failed_at.lock().expect("spares lock") = Some(Instant::now());
+                        spares.filling.store(false, Ordering::SeqCst);
+                        return;
+                    }
+                    Err(_) => {
+                        spares.filling.store(false, Ordering::SeqCst);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Makes one spare (blocking: a few milliseconds of system calls).
+    fn make(&self) -> Result<Spare, lambdabox_sandbox::SandboxError> {
+        let pipe = |source| lambdabox_sandbox::SandboxError::ReportPipe { source };
+        let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(pipe)?;
+        let stderr =
+            writer.try_clone().map_err(|e| pipe(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
+        let id = format!("{}-s{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed));
+        let spec = SpareSpec {
+            id,
+            tmp_size_bytes: SPARE_TMP_BYTES,
+            limits: Limits { memory_bytes: 128 << 20, pids_max: self.config.pids_max, cpu_weight: 100 },
+            identity: self.config.identity,
+            hostname: "localhost".into(),
+            rootfs: self.config.rootfs.clone(),
+            stdout: writer,
+            stderr,
+        };
+        let sandbox = Sandbox::create_spare(spec, &self.config.cgroups)?;
+        let listener = sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address"))?;
+        Ok(Spare { sandbox, listener, output: reader })
+    }
+}
