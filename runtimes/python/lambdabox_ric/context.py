@@ -7,7 +7,7 @@ fields ``None`` when the header is absent) and ``client_context`` is ``None`` or
 ``ClientContext`` whose ``client`` is a ``Client``.
 """
 
-import json
+from . import fastjson as json
 import os
 import time
 

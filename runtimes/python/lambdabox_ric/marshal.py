@@ -13,7 +13,7 @@ An event whose content type is not JSON is handed to the handler as ``bytes``. A
 content type is taken as JSON (Lambda always sends ``application/json``).
 """
 
-import json
+from . import fastjson as json
 import os
 
 from .faults import FaultException

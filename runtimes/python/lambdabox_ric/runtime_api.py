@@ -4,7 +4,7 @@ The connection is a parameter: anything with ``request(method, path, body, heade
 returning an object with ``status``, ``headers`` (lower-case names) and ``body`` will do.
 """
 
-import json
+from . import fastjson as json
 
 API_PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"

@@ -150,3 +150,55 @@ class RuntimeApiClientTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RealSocketTest(unittest.TestCase):
+    """The default connector, on ``_socket`` alone, against a real loopback server."""
+
+    def test_keep_alive_requests_over_a_real_connection(self):
+        import socket
+        import threading
+
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        seen = []
+
+        def serve():
+            conn, _ = server.accept()
+            with conn:
+                buf = b""
+                for body in (b"one", b"two!"):
+                    while b"\r\n\r\n" not in buf:
+                        buf += conn.recv(4096)
+                    head, _, buf = buf.partition(b"\r\n\r\n")
+                    seen.append(head.split(b"\r\n")[0])
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        conn = HttpConnection("127.0.0.1:%d" % port)
+        first = conn.request("GET", "/a")
+        second = conn.request("GET", "/b")
+        conn.close()
+        thread.join(5)
+        server.close()
+        self.assertEqual((first.status, first.body), (200, b"one"))
+        self.assertEqual((second.status, second.body), (200, b"two!"))
+        self.assertEqual(seen, [b"GET /a HTTP/1.1", b"GET /b HTTP/1.1"])
+        import subprocess
+        import sys
+
+        # Connecting imports nothing heavy (no idna codec, no re).
+        code = (
+            "import sys; from lambdabox_ric.httpconn import _tcp_connect; import socket as s; "
+            "l = s.socket(); l.bind(('127.0.0.1', 0)); l.listen(1); "
+            "before = set(sys.modules); c = _tcp_connect(('127.0.0.1', l.getsockname()[1])); "
+            "print(sorted(m for m in set(sys.modules) - before))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
+            cwd=support.RUNTIME_DIR,
+        ).stdout.strip()
+        self.assertEqual(out, "[]")
