@@ -52,7 +52,7 @@ impl RuntimeClients {
     pub fn install(root: &Path, python: &Path) -> Result<Self, EngineError> {
         let err = |source| EngineError::InstallRuntime { path: root.to_owned(), source };
         if root.exists() {
-            fs::remove_dir_all(root).map_err(err)?;
+            remove_dir_all_retrying(root).map_err(err)?;
         }
         fs::create_dir_all(root).map_err(err)?;
         for family in ["python", "nodejs"] {
@@ -106,13 +106,27 @@ fn install_java(dir: &Path) -> std::io::Result<()> {
 /// cold start compiles the client again (about 4 ms). Until it is done, or
 /// if it fails, cold starts compile in memory as before.
 fn compile_python(dir: &Path, python: &Path) {
-    let status = std::process::Command::new(python)
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new(python);
+    command
         .args(["-S", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"])
         .arg(dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
+        .stderr(std::process::Stdio::null());
+    // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no
+    // memory. It ends the compiler with a killed server, so it cannot write
+    // into the directory the next server is replacing.
+    unsafe {
+        command.pre_exec(|| {
+            if nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGKILL) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let status = command.status();
     match status {
         Ok(s) if s.success() => {
             if let Err(error) = make_readable(dir) {
@@ -121,6 +135,22 @@ fn compile_python(dir: &Path, python: &Path) {
         }
         Ok(s) => tracing::warn!(status = %s, "byte-compiling the Python client failed"),
         Err(error) => tracing::warn!(%error, python = %python.display(), "could not byte-compile the Python client"),
+    }
+}
+
+/// `remove_dir_all`, tried again for a moment when something still writes
+/// into the tree (the compiler of a server that was just killed).
+fn remove_dir_all_retrying(root: &Path) -> std::io::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match fs::remove_dir_all(root) {
+            Err(e) if attempt < 20 && e.kind() != std::io::ErrorKind::NotFound => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            other => return other,
+        }
     }
 }
 

@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// How many queued asynchronous invocations run at once.
     #[arg(long, env = "LAMBDABOX_ASYNC_WORKERS", default_value_t = 8)]
     async_workers: usize,
+    /// Sandboxes built ahead of any cold start and assigned a function when
+    /// one needs an environment (each costs about 1 MB); 0 builds every
+    /// sandbox on demand.
+    #[arg(long, env = "LAMBDABOX_SPARE_SANDBOXES", default_value_t = 4)]
+    spare_sandboxes: usize,
     /// Milliseconds before an asynchronous invocation's first retry (doubled
     /// for each further retry); AWS waits a minute.
     #[arg(long, env = "LAMBDABOX_ASYNC_RETRY_BASE_MS", default_value_t = 60_000)]
@@ -144,8 +149,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(removed, "removed code blobs no function refers to");
     }
 
-    let engine = Engine::new(EngineConfig::new(data_dir.clone()).context("configure the engine")?)
-        .context("prepare the engine")?;
+    let mut engine_config = EngineConfig::new(data_dir.clone()).context("configure the engine")?;
+    engine_config.spare_sandboxes = args.spare_sandboxes;
+    let engine = Engine::new(engine_config).context("prepare the engine")?;
     let queue = Arc::new(EventQueue::open(&data_dir.join("queue.db")).context("open the event queue")?);
     let invoker = Invoker::new(
         control,
