@@ -18,6 +18,10 @@ def _main():
         sys.path.insert(0, runtime_dir)
     from lambdabox_ric.main import main
 
+    if os.environ.get("LAMBDABOX_ZYGOTE") == "1":
+        from lambdabox_ric.zygote import await_assignment
+
+        await_assignment()
     main(runtime_dir)
 
 

@@ -254,3 +254,41 @@ def test_a_burst_of_cold_starts_beyond_the_spare_sandboxes_sees_the_same_environ
         assert body["mounts"] == results[0]["mounts"], "spare-made and freshly made sandboxes mount the same tree"
     assert "/var/task" in results[0]["mounts"] and "/var/runtime" in results[0]["mounts"]
     assert not any("staging" in m for m in results[0]["mounts"]), results[0]["mounts"]
+
+
+def test_python_runtimes_started_ahead_are_indistinguishable_and_skipped_when_they_cannot_be(lam_exec):
+    # Python cold starts take a zygote (an interpreter started ahead with the runtime client
+    # imported, given the function's code and environment when it is needed) unless the
+    # function sets a variable only read when an interpreter starts, such as PYTHONOPTIMIZE.
+    src = """
+        import os, sys, time
+
+        def handler(event, context):
+            return {
+                "optimize": sys.flags.optimize,
+                "mine": os.environ.get("MINE"),
+                "internal": sorted(k for k in os.environ if k.startswith("LAMBDABOX")),
+                "stdin": len(sys.stdin.buffer.read()),
+                "cwd": os.getcwd(),
+                "task": sorted(os.listdir("/var/task")),
+                "opt": sorted(os.listdir("/opt")),
+                "tz": time.tzname[0],
+                "path0": sys.path[0],
+                "memory": os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"],
+            }
+    """
+    plain = create(lam_exec, py_package(src), MemorySize=192, Environment={"Variables": {"MINE": "plain"}})
+    optimized = create(lam_exec, py_package(src), Environment={"Variables": {"MINE": "opt", "PYTHONOPTIMIZE": "1"}})
+    a = invoke(lam_exec, plain, {}).ok()
+    b = invoke(lam_exec, optimized, {}).ok()
+    assert a["optimize"] == 0 and b["optimize"] == 1, (a, b)
+    assert (a["mine"], b["mine"]) == ("plain", "opt")
+    for body in (a, b):
+        assert body["internal"] == [], body
+        assert body["stdin"] == 0
+        assert body["cwd"] == "/var/task"
+        assert body["task"] == ["app.py"]
+        assert body["opt"] == []
+        assert body["tz"] == "UTC"
+        assert body["path0"] == "/var/task", body
+    assert a["memory"] == "192"

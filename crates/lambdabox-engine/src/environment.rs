@@ -90,9 +90,9 @@ impl ExecutionEnvironment {
         if let Some(dir) = &spec.runtime_dir {
             mounts.push(BindMount { source: dir.clone(), target: "/var/runtime".into() });
         }
-        if let Some(dir) = &spec.opt_dir {
-            mounts.push(BindMount { source: dir.clone(), target: "/opt".into() });
-        }
+        // /opt always exists, as on AWS: the layers, or an empty directory.
+        let opt = spec.opt_dir.clone().unwrap_or_else(|| config.work_dir.join("empty"));
+        mounts.push(BindMount { source: opt, target: "/opt".into() });
         let bootstrap =
             if spec.code_dir.join("bootstrap").is_file() { "/var/task/bootstrap" } else { "/opt/bootstrap" };
         let memory_mb = f.memory_size.get();
@@ -109,8 +109,32 @@ impl ExecutionEnvironment {
                 cpu_weight: (memory_mb * 100 / 1769).clamp(1, 10_000),
             },
         };
+        let mut started_already = false;
         let (sandbox, listener, output) = match spare {
-            Some(Spare { mut sandbox, listener, output }) => {
+            Some(Spare { sandbox, listener, output, zygote_stdin: Some(stdin) }) => {
+                let (code_dir, opt_dir) = (spec.code_dir.clone(), spec.opt_dir.clone());
+                let (limits, tmp) = (assignment.limits, assignment.tmp_size_bytes);
+                let env: serde_json::Map<String, serde_json::Value> =
+                    assignment.env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+                let message = serde_json::to_vec(&env).expect("a map of strings serialises");
+                let handed = tokio::task::spawn_blocking(move || {
+                    hand_to_zygote(&sandbox, &code_dir, opt_dir.as_deref(), &limits, tmp, stdin, &message)
+                        .map(|()| sandbox)
+                })
+                .await
+                .expect("handing a function to a zygote does not panic");
+                match handed {
+                    Ok(sandbox) => {
+                        started_already = true;
+                        (sandbox, listener, output)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "a Python zygote could not take the function; building a sandbox");
+                        create(config, &spec.id, assignment).await?
+                    }
+                }
+            }
+            Some(Spare { mut sandbox, listener, output, zygote_stdin: None }) => {
                 let program = assignment.clone();
                 let assigned = tokio::task::spawn_blocking(move || sandbox.assign(program).map(|()| sandbox))
                     .await
@@ -153,7 +177,7 @@ impl ExecutionEnvironment {
             pending_init: None,
             provisioned: spec.provisioned,
         };
-        match env.sandbox_mut().start() {
+        match if started_already { Ok(()) } else { env.sandbox_mut().start() } {
             Ok(()) => {}
             Err(lambdabox_sandbox::SandboxError::Exec { program, source, .. }) => {
                 env.retire().await;
@@ -328,6 +352,30 @@ impl Drop for ExecutionEnvironment {
 /// A custom runtime needs an executable `bootstrap` in the package or, when
 /// the package has none, in a layer (`/opt/bootstrap`); AWS's messages when
 /// neither is usable.
+/// Gives a started Python zygote its function (blocking): limits, code at
+/// `/var/task`, layers at `/opt`, the `/tmp` size, then the environment on
+/// its stdin, which it waits for.
+fn hand_to_zygote(
+    sandbox: &Sandbox,
+    code_dir: &std::path::Path,
+    opt_dir: Option<&std::path::Path>,
+    limits: &Limits,
+    tmp_size_bytes: u64,
+    stdin: OwnedFd,
+    message: &[u8],
+) -> Result<(), String> {
+    sandbox.set_limits(limits).map_err(|e| e.to_string())?;
+    sandbox.mount_into(code_dir, std::path::Path::new("/var/task")).map_err(|e| e.to_string())?;
+    if let Some(opt) = opt_dir {
+        sandbox.mount_into(opt, std::path::Path::new("/opt")).map_err(|e| e.to_string())?;
+    }
+    if tmp_size_bytes != crate::spares::SPARE_TMP_BYTES {
+        sandbox.resize_tmp(tmp_size_bytes).map_err(|e| e.to_string())?;
+    }
+    let mut pipe = std::fs::File::from(stdin);
+    std::io::Write::write_all(&mut pipe, message).map_err(|e| format!("write to the zygote: {e}"))
+}
+
 /// Builds a sandbox for `assignment` from scratch (no spare at hand): the
 /// sandbox, the Runtime API listener inside it and the read end of its
 /// output pipe.
@@ -415,13 +463,9 @@ fn signal_name(signal: nix::sys::signal::Signal) -> String {
 
 /// The environment a runtime starts with: AWS's reserved variables, then the
 /// function's own (which cannot name a reserved one).
-fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
-    let f = &spec.function;
-    let execution_env = match spec.family {
-        RuntimeFamily::Custom => None,
-        _ => Some(format!("AWS_Lambda_{}", f.runtime)),
-    };
-    let mut env: Vec<(String, String)> = vec![
+/// The variables every runtime starts with, before the function's.
+pub(crate) fn base_env() -> Vec<(String, String)> {
+    vec![
         ("PATH".into(), "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
         (
             "LD_LIBRARY_PATH".into(),
@@ -429,6 +473,17 @@ fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
         ),
         ("LANG".into(), "en_US.UTF-8".into()),
         ("TZ".into(), ":UTC".into()),
+    ]
+}
+
+fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
+    let f = &spec.function;
+    let execution_env = match spec.family {
+        RuntimeFamily::Custom => None,
+        _ => Some(format!("AWS_Lambda_{}", f.runtime)),
+    };
+    let mut env = base_env();
+    let function_vars: Vec<(String, String)> = vec![
         ("_HANDLER".into(), f.handler.clone()),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.to_string()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), f.version.clone()),
@@ -445,6 +500,7 @@ fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
         ("LAMBDA_TASK_ROOT".into(), "/var/task".into()),
         ("LAMBDA_RUNTIME_DIR".into(), "/var/runtime".into()),
     ];
+    env.extend(function_vars);
     if let Some(e) = execution_env {
         env.push(("AWS_EXECUTION_ENV".into(), e));
     }

@@ -35,7 +35,7 @@ pub use runtimes::Interpreters;
 use crate::environment::{EnvironmentSpec, ExecutionEnvironment};
 use crate::pool::{PoolKey, Pools};
 use crate::runtimes::RuntimeClients;
-use crate::spares::Spares;
+use crate::spares::{SpareKind, Spares};
 
 /// How the engine runs environments.
 #[derive(Debug, Clone)]
@@ -64,6 +64,9 @@ pub struct EngineConfig {
     /// How many spare sandboxes (built ahead, assigned a function at its
     /// cold start) are kept ready; 0 builds every sandbox on demand.
     pub spare_sandboxes: usize,
+    /// How many Python zygotes (spares with the Python runtime started and
+    /// its client imported, waiting for a function) are kept ready.
+    pub python_zygotes: usize,
 }
 
 impl EngineConfig {
@@ -97,6 +100,7 @@ impl EngineConfig {
             max_idle: default_max_idle(),
             pids_max: 1024,
             spare_sandboxes: 4,
+            python_zygotes: 2,
         })
     }
 }
@@ -142,6 +146,7 @@ pub struct Engine {
     /// Provisioned concurrency targets by function version.
     provisioned: std::sync::Mutex<std::collections::HashMap<PoolKey, usize>>,
     spares: Arc<Spares>,
+    zygotes: Arc<Spares>,
 }
 
 impl Engine {
@@ -160,9 +165,22 @@ impl Engine {
         let staging = &config.rootfs.staging_dir;
         std::fs::create_dir_all(staging).map_err(|source| EngineError::Unpack { path: staging.clone(), source })?;
         let boot = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-        let spares = Spares::new(config.clone(), format!("lbx-{boot}"));
+        let spares = Spares::new(config.clone(), SpareKind::Sandbox, config.spare_sandboxes, format!("lbx-{boot}-s"));
+        let empty_dir = config.work_dir.join("empty");
+        std::fs::create_dir_all(&empty_dir)
+            .map_err(|source| EngineError::Unpack { path: empty_dir.clone(), source })?;
+        let zygotes = match clients.dir(lambdabox_model::RuntimeFamily::Python) {
+            Some(runtime_dir) if config.python_zygotes > 0 => Spares::new(
+                config.clone(),
+                SpareKind::PythonZygote { runtime_dir, empty_dir },
+                config.python_zygotes,
+                format!("lbx-{boot}-z"),
+            ),
+            _ => Spares::new(config.clone(), SpareKind::Sandbox, 0, format!("lbx-{boot}-z")),
+        };
         let engine = Arc::new(Self {
             spares,
+            zygotes,
             config,
             code,
             clients,
@@ -284,12 +302,27 @@ impl Engine {
         function_timeout: Duration,
     ) -> Result<Result<ExecutionEnvironment, Outcome>, EngineError> {
         let retry = EnvironmentSpec { id: format!("{}-r", spec.id), ..spec.clone() };
-        match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout, self.spares.take()).await? {
+        let spare = self.spare_for(&spec);
+        match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout, spare).await? {
             Err(Outcome::Timeout { .. }) => {
                 ExecutionEnvironment::start(&self.config, retry, function_timeout, self.spares.take()).await
             }
             other => Ok(other),
         }
+    }
+
+    /// A Python zygote for a Python function that can use one, else a
+    /// spare sandbox, if one is ready.
+    fn spare_for(&self, spec: &EnvironmentSpec) -> Option<spares::Spare> {
+        if spec.family == lambdabox_model::RuntimeFamily::Python {
+            let names = spec.function.environment.iter().flat_map(|e| e.variables().keys());
+            if spares::zygote_compatible(names)
+                && let Some(zygote) = self.zygotes.take()
+            {
+                return Some(zygote);
+            }
+        }
+        self.spares.take()
     }
 
     fn provisioned_keys(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<PoolKey, usize>> {
@@ -365,7 +398,7 @@ impl Engine {
 
     /// Retires every idle environment and spare sandbox (at shutdown).
     pub async fn shutdown(&self) {
-        let spares = self.spares.close();
+        let spares = (self.spares.close(), self.zygotes.close());
         let _ = tokio::task::spawn_blocking(move || drop(spares)).await;
         for env in self.pools.drain_all() {
             env.retire().await;

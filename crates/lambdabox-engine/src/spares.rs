@@ -10,17 +10,26 @@
 //! Spares are the same for every runtime: nothing of a function is in them
 //! until they are assigned. When the pool is empty (a burst of cold
 //! starts), a cold start builds its sandbox itself as before.
+//!
+//! A second pool holds **Python zygotes**: spares already assigned the
+//! Python runtime and started, the interpreter up and the client imported,
+//! waiting on a stdin pipe (`runtimes/python/lambdabox_ric/zygote.py`). A
+//! Python cold start takes one, mounts the function's code and layers into
+//! the running sandbox ([`Sandbox::mount_into`]), sets its limits and
+//! writes the function's environment to the pipe.
 
 use std::net::TcpListener;
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lambdabox_sandbox::{Limits, Sandbox, SpareSpec};
+use lambdabox_model::RuntimeFamily;
+use lambdabox_sandbox::{Assignment, BindMount, Limits, Sandbox, SpareSpec};
 
 use crate::EngineConfig;
-use crate::environment::RUNTIME_API_ADDR;
+use crate::environment::{RUNTIME_API_ADDR, base_env};
 
 /// How long after a spare is taken the pool starts to refill it, so the
 /// refill does not compete with the cold start that took it.
@@ -37,10 +46,24 @@ pub(crate) struct Spare {
     pub(crate) sandbox: Sandbox,
     pub(crate) listener: TcpListener,
     pub(crate) output: OwnedFd,
+    /// A zygote's stdin pipe (write end); `None` for a plain spare.
+    pub(crate) zygote_stdin: Option<OwnedFd>,
+}
+
+/// What a pool holds.
+#[derive(Debug, Clone)]
+pub(crate) enum SpareKind {
+    /// Sandboxes waiting for any program.
+    Sandbox,
+    /// Started Python runtimes waiting for a function: the client's
+    /// directory (`/var/runtime`) and an empty one (the `/opt` mount point).
+    PythonZygote { runtime_dir: PathBuf, empty_dir: PathBuf },
 }
 
 pub(crate) struct Spares {
     config: EngineConfig,
+    kind: SpareKind,
+    target: usize,
     prefix: String,
     next: AtomicU64,
     ready: Mutex<Vec<Spare>>,
@@ -50,11 +73,13 @@ pub(crate) struct Spares {
 }
 
 impl Spares {
-    /// A pool of `config.spare_sandboxes` spares, named `{prefix}-s{n}`.
-    /// Filling starts at once when called inside a tokio runtime.
-    pub(crate) fn new(config: EngineConfig, prefix: String) -> Arc<Self> {
+    /// A pool of `target` spares of `kind`, named `{prefix}{n}`. Filling
+    /// starts at once when called inside a tokio runtime.
+    pub(crate) fn new(config: EngineConfig, kind: SpareKind, target: usize, prefix: String) -> Arc<Self> {
         let spares = Arc::new(Self {
             config,
+            kind,
+            target,
             prefix,
             next: AtomicU64::new(1),
             ready: Mutex::new(Vec::new()),
@@ -86,7 +111,7 @@ impl Spares {
     }
 
     fn wanted(&self) -> bool {
-        !self.closed.load(Ordering::SeqCst) && self.ready() < self.config.spare_sandboxes
+        !self.closed.load(Ordering::SeqCst) && self.ready() < self.target
     }
 
     fn refill(self: &Arc<Self>, delay: Duration) {
@@ -126,7 +151,7 @@ impl Spares {
                         tokio::task::spawn_blocking(move || drop(spare));
                     }
                     Ok(Err(error)) => {
-                        tracing::warn!(%error, "could not make a spare sandbox; cold starts build their own");
+                        tracing::warn!(%error, kind = ?spares.kind, "could not make a spare; cold starts build their own");
                         *spares.failed_at.lock().expect("spares lock") = Some(Instant::now());
                         spares.filling.store(false, Ordering::SeqCst);
                         return;
@@ -140,25 +165,78 @@ impl Spares {
         });
     }
 
-    /// Makes one spare (blocking: a few milliseconds of system calls).
+    /// Makes one spare (blocking: a few milliseconds of system calls; a
+    /// zygote also starts Python and waits until it runs).
     fn make(&self) -> Result<Spare, lambdabox_sandbox::SandboxError> {
         let pipe = |source| lambdabox_sandbox::SandboxError::ReportPipe { source };
         let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(pipe)?;
         let stderr =
             writer.try_clone().map_err(|e| pipe(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
-        let id = format!("{}-s{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed));
+        let (stdin, zygote_stdin) = match self.kind {
+            SpareKind::Sandbox => (None, None),
+            SpareKind::PythonZygote { .. } => {
+                let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(pipe)?;
+                (Some(read), Some(write))
+            }
+        };
+        let id = format!("{}{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed));
+        let limits = Limits { memory_bytes: 128 << 20, pids_max: self.config.pids_max, cpu_weight: 100 };
         let spec = SpareSpec {
             id,
             tmp_size_bytes: SPARE_TMP_BYTES,
-            limits: Limits { memory_bytes: 128 << 20, pids_max: self.config.pids_max, cpu_weight: 100 },
+            limits,
             identity: self.config.identity,
             hostname: "localhost".into(),
             rootfs: self.config.rootfs.clone(),
             stdout: writer,
             stderr,
+            stdin,
         };
-        let sandbox = Sandbox::create_spare(spec, &self.config.cgroups)?;
+        let mut sandbox = Sandbox::create_spare(spec, &self.config.cgroups)?;
         let listener = sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address"))?;
-        Ok(Spare { sandbox, listener, output: reader })
+        if let SpareKind::PythonZygote { runtime_dir, empty_dir } = &self.kind {
+            let mut env = base_env();
+            env.extend(
+                crate::runtimes::family_env(RuntimeFamily::Python).into_iter().map(|(k, v)| (k.into(), v.into())),
+            );
+            env.push(("LAMBDA_TASK_ROOT".into(), "/var/task".into()));
+            env.push(("LAMBDABOX_ZYGOTE".into(), "1".into()));
+            sandbox.assign(Assignment {
+                argv: crate::runtimes::argv(RuntimeFamily::Python, &self.config.interpreters, ""),
+                env,
+                cwd: "/var/task".into(),
+                mounts: vec![
+                    BindMount { source: runtime_dir.clone(), target: "/var/runtime".into() },
+                    BindMount { source: empty_dir.clone(), target: "/opt".into() },
+                ],
+                tmp_size_bytes: SPARE_TMP_BYTES,
+                limits,
+            })?;
+            sandbox.start()?;
+        }
+        Ok(Spare { sandbox, listener, output: reader, zygote_stdin })
+    }
+}
+
+/// Whether a Python function may run in a zygote: none of its own variables
+/// may be one the interpreter or the C library reads only at process start.
+pub(crate) fn zygote_compatible<'a>(names: impl IntoIterator<Item = &'a String>) -> bool {
+    const AT_START: [&str; 5] = ["PYTHON", "LC_", "LD_", "MALLOC_", "GLIBC_"];
+    !names.into_iter().any(|k| AT_START.iter().any(|p| k.starts_with(p)) || k == "LANG" || k == "LANGUAGE")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_read_at_interpreter_start_rule_out_a_zygote() {
+        let vars = |k: &str| vec!["TABLE".to_owned(), k.to_owned()];
+        assert!(zygote_compatible(&vars("MY_SETTING")));
+        assert!(zygote_compatible(&Vec::new()));
+        for k in ["PYTHONPATH", "PYTHONHASHSEED", "LC_ALL", "LANG", "LD_PRELOAD", "MALLOC_ARENA_MAX", "GLIBC_TUNABLES"]
+        {
+            assert!(!zygote_compatible(&vars(k)), "{k}");
+        }
     }
 }

@@ -18,6 +18,7 @@
 mod cgroup;
 mod error;
 mod init;
+mod inject;
 mod late;
 mod namespaces;
 mod process;

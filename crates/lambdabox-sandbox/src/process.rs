@@ -146,6 +146,8 @@ pub(crate) struct ChildPlan<'a> {
     pub(crate) hostname: &'a str,
     pub(crate) stdout: RawFd,
     pub(crate) stderr: RawFd,
+    /// Becomes stdin when set (a spare's pipe); `/dev/null` otherwise.
+    pub(crate) stdin: Option<RawFd>,
     pub(crate) cwd: &'a CStr,
     pub(crate) exec: ExecPtrs,
     pub(crate) seccomp: &'static Filters,
@@ -571,15 +573,21 @@ fn drop_capabilities() -> Result<(), Errno> {
     capset(&[CapData::default(); 2])
 }
 
-/// stdin from `/dev/null` (inside the new root), stdout and stderr from the
-/// caller's descriptors, whatever numbers they had.
+/// stdin from `/dev/null` (inside the new root) or the spare's stdin,
+/// stdout and stderr from the caller's descriptors, whatever numbers they had.
 fn wire_stdio(plan: &ChildPlan<'_>) -> Result<(), Errno> {
     // SAFETY: fcntl/open/dup2/close on descriptors this process owns; the
     // copies are taken before any dup2 can overwrite the originals.
     unsafe {
         let out = Errno::result(libc::fcntl(plan.stdout, libc::F_DUPFD_CLOEXEC, 3))?;
         let err = Errno::result(libc::fcntl(plan.stderr, libc::F_DUPFD_CLOEXEC, 3))?;
-        let null = Errno::result(libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC))?;
+        let null = match plan.stdin {
+            Some(fd) => Errno::result(libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3))?,
+            None => Errno::result(libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC))?,
+        };
+        if let Some(fd) = plan.stdin.filter(|fd| *fd > 2) {
+            libc::close(fd);
+        }
         if null == 0 {
             Errno::result(libc::fcntl(0, libc::F_SETFD, 0))?;
         } else {

@@ -25,12 +25,13 @@ use nix::unistd::Pid;
 use crate::cgroup::{Cgroup, CgroupConfig, CgroupError};
 use crate::error::{ChildStep, SandboxError, SpecError};
 use crate::init;
+use crate::inject;
 use crate::late;
 use crate::namespaces::{self, ListenError, Setgroups};
 use crate::process::{self, ChildPlan, ExecPlan, Report, Stage};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp;
-use crate::spec::{Assignment, RootfsConfig, SandboxSpec, SpareSpec};
+use crate::spec::{Assignment, Limits, RootfsConfig, SandboxSpec, SpareSpec};
 
 /// How the sandbox's program ended (or, if it never ran, the sandbox's
 /// first process: `Exited(127)` for a failed start, `Signaled(SIGKILL)` when
@@ -92,7 +93,7 @@ impl Sandbox {
     /// Phase 1: creates the cgroup, namespaces and root; the process then
     /// waits just before `execve`, already inside its cgroup and namespaces.
     pub fn create(spec: SandboxSpec, cgroups: &CgroupConfig) -> Result<Sandbox, SandboxError> {
-        Self::create_with(spec, cgroups, false)
+        Self::create_with(spec, cgroups, false, None)
     }
 
     /// Phase 1 for a program not known yet: creates a *spare* sandbox, with
@@ -102,7 +103,8 @@ impl Sandbox {
     /// moment a program is needed (Lambdabox keeps a few spares ready).
     pub fn create_spare(spec: SpareSpec, cgroups: &CgroupConfig) -> Result<Sandbox, SandboxError> {
         let (rootfs, tmp_size_bytes) = (spec.rootfs.clone(), spec.tmp_size_bytes);
-        let mut sandbox = Self::create_with(spec.into_spec(), cgroups, true)?;
+        let (spec, stdin) = spec.into_spec();
+        let mut sandbox = Self::create_with(spec, cgroups, true, stdin)?;
         sandbox.spare = Some(SpareState { rootfs, tmp_size_bytes, assigned: false });
         Ok(sandbox)
     }
@@ -139,7 +141,12 @@ impl Sandbox {
         Ok(())
     }
 
-    fn create_with(spec: SandboxSpec, cgroups: &CgroupConfig, spare: bool) -> Result<Sandbox, SandboxError> {
+    fn create_with(
+        spec: SandboxSpec,
+        cgroups: &CgroupConfig,
+        spare: bool,
+        stdin: Option<OwnedFd>,
+    ) -> Result<Sandbox, SandboxError> {
         spec.validate()?;
         let filters = seccomp::filters().map_err(|source| SandboxError::CompileSeccomp { source })?;
         let rootfs = rootfs::plan(&spec, spare)?;
@@ -149,7 +156,7 @@ impl Sandbox {
         let cgroup = Cgroup::create(cgroups, &id, &spec.limits)
             .map_err(|source| SandboxError::Cgroup { id: id.clone(), source })?;
 
-        let spawned = spawn(&spec, &rootfs, &exec, &cwd, filters, spare);
+        let spawned = spawn(&spec, &rootfs, &exec, &cwd, filters, spare, stdin.as_ref());
         let (pid, pidfd, channel, report) = match spawned {
             Ok(parts) => parts,
             Err(e) => {
@@ -233,6 +240,48 @@ impl Sandbox {
             }),
             Some(Report::Ready) => Err(self.channel_error(Errno::EBADMSG)),
         }
+    }
+
+    /// Replaces the cgroup limits of a sandbox, running or not.
+    pub fn set_limits(&self, limits: &Limits) -> Result<(), SandboxError> {
+        let check = Assignment {
+            argv: vec!["/".into()],
+            env: vec![],
+            cwd: "/".into(),
+            mounts: vec![],
+            tmp_size_bytes: 4096,
+            limits: *limits,
+        };
+        check.validate()?;
+        self.cgroup.set_limits(limits).map_err(|e| self.cgroup_error(e))
+    }
+
+    /// Mounts the host path `source` read-only at `target` inside a sandbox
+    /// that is already running (see [`crate::inject`]): `target` must exist
+    /// in the sandbox; what is there is hidden. For a started spare whose
+    /// program waits for its files.
+    pub fn mount_into(&self, source: &Path, target: &Path) -> Result<(), SandboxError> {
+        inject::mount_into(&self.mount_ns()?, source, target).map_err(|source_err| {
+            self.inject_error(format!("mount {} on {}", source.display(), target.display()), source_err)
+        })
+    }
+
+    /// Resizes the running sandbox's `/tmp`.
+    pub fn resize_tmp(&self, bytes: u64) -> Result<(), SandboxError> {
+        if bytes < 4096 {
+            return Err(SpecError::TmpTooSmall { bytes }.into());
+        }
+        inject::resize_tmp(&self.mount_ns()?, bytes)
+            .map_err(|e| self.inject_error(format!("resize /tmp to {bytes} bytes"), e))
+    }
+
+    fn mount_ns(&self) -> Result<OwnedFd, SandboxError> {
+        let path = PathBuf::from(format!("/proc/{}/ns/mnt", self.pid));
+        fs::File::open(&path).map(OwnedFd::from).map_err(|source| SandboxError::OpenNetns { path, source })
+    }
+
+    fn inject_error(&self, action: String, source: Errno) -> SandboxError {
+        SandboxError::ChildSetup { id: self.id.clone(), step: ChildStep::Rootfs { action }, source }
     }
 
     /// The host pid of the sandbox's first process: its init once started
@@ -380,6 +429,7 @@ fn spawn(
     cwd: &CString,
     filters: &'static seccomp::Filters,
     spare: bool,
+    stdin: Option<&OwnedFd>,
 ) -> Result<(Pid, OwnedFd, OwnedFd, OwnedFd), SandboxError> {
     let flags = SockFlag::SOCK_CLOEXEC;
     let (parent_end, child_end) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, flags)
@@ -389,7 +439,9 @@ fn spawn(
         .and_then(|(read, write)| Ok((read, above_stdio(write)?)))
         .map_err(|source| SandboxError::ReportPipe { source })?;
     let (stdout, stderr) = (spec.stdout.as_raw_fd(), spec.stderr.as_raw_fd());
+    let stdin = stdin.map(|fd| fd.as_raw_fd());
     let mut keep_fds = vec![child_end.as_raw_fd(), report_write.as_raw_fd(), stdout, stderr];
+    keep_fds.extend(stdin);
     keep_fds.sort_unstable();
     keep_fds.dedup();
     let plan = ChildPlan {
@@ -404,6 +456,7 @@ fn spawn(
         hostname: &spec.hostname,
         stdout,
         stderr,
+        stdin,
         cwd,
         exec: exec.ptrs(),
         seccomp: filters,

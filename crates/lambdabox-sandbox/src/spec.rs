@@ -186,13 +186,16 @@ pub struct SpareSpec {
     pub rootfs: RootfsConfig,
     pub stdout: OwnedFd,
     pub stderr: OwnedFd,
+    /// The program's stdin (for example a pipe's read end, through which a
+    /// started spare waits for work); `/dev/null` when `None`.
+    pub stdin: Option<OwnedFd>,
 }
 
 impl SpareSpec {
     /// The same sandbox as a [`SandboxSpec`] with an empty program half
     /// (which a spare never runs: it waits for [`Assignment`]).
-    pub(crate) fn into_spec(self) -> SandboxSpec {
-        SandboxSpec {
+    pub(crate) fn into_spec(self) -> (SandboxSpec, Option<OwnedFd>) {
+        let spec = SandboxSpec {
             id: self.id,
             argv: vec!["/".into()],
             env: vec![],
@@ -205,7 +208,8 @@ impl SpareSpec {
             rootfs: self.rootfs,
             stdout: self.stdout,
             stderr: self.stderr,
-        }
+        };
+        (spec, self.stdin)
     }
 }
 

@@ -20,6 +20,10 @@ fn staging() -> std::path::PathBuf {
 }
 
 fn spare(name: &str) -> (Sandbox, std::fs::File, std::fs::File) {
+    spare_with_stdin(name, None)
+}
+
+fn spare_with_stdin(name: &str, stdin: Option<std::os::fd::OwnedFd>) -> (Sandbox, std::fs::File, std::fs::File) {
     let (out_r, out_w) = pipe();
     let (err_r, err_w) = pipe();
     let spec = SpareSpec {
@@ -31,6 +35,7 @@ fn spare(name: &str) -> (Sandbox, std::fs::File, std::fs::File) {
         rootfs: RootfsConfig { staging_dir: staging(), ..RootfsConfig::default() },
         stdout: out_w,
         stderr: err_w,
+        stdin,
     };
     (Sandbox::create_spare(spec, &cgroups()).expect("create a spare"), out_r, err_r)
 }
@@ -122,4 +127,32 @@ fn a_bad_assignment_fails_with_its_step_and_a_dropped_spare_cleans_up() {
     assert!(matches!(sandbox.assign(relative), Err(SandboxError::InvalidSpec(_))));
     drop(sandbox);
     assert!(dirs.iter().all(|d| !d.exists()), "cgroups removed: {dirs:?}");
+}
+
+#[test]
+fn a_started_spare_gets_files_mounted_and_tmp_resized_while_its_program_waits() {
+    let code = world_readable_dir();
+    std::fs::write(code.path().join("data.txt"), "mounted late").unwrap();
+    let (stdin_r, stdin_w) = pipe();
+    let (mut sandbox, out, err) = spare_with_stdin("spare-inject", Some(stdin_r.into()));
+    let (out, err) = (drain(out), drain(err));
+    // The program starts with an empty /var/task and waits on stdin.
+    let text = "ls -A /var/task | wc -l; read word; echo \"got $word\"; cd /var/task && cat data.txt; echo; \
+                df -k /tmp | tail -1 | awk '{print $2}'; touch /var/task/x 2>/dev/null && echo writable || echo read-only; \
+                grep -c ' /var/task ' /proc/self/mountinfo";
+    sandbox.assign(script(text, vec![], 4 << 20)).expect("assign");
+    sandbox.start().expect("start");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    sandbox.mount_into(code.path(), std::path::Path::new("/var/task")).expect("mount into the running sandbox");
+    sandbox.resize_tmp(16 << 20).expect("resize /tmp");
+    sandbox.set_limits(&Limits { memory_bytes: 200 << 20, pids_max: 64, cpu_weight: 100 }).expect("set limits");
+    let mut stdin = std::fs::File::from(stdin_w);
+    stdin.write_all(b"go\n").unwrap();
+    drop(stdin);
+    assert_eq!(sandbox.wait().unwrap(), ExitStatus::Exited(0), "stderr: {}", err.join().unwrap());
+    let stdout = out.join().unwrap();
+    let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
+    assert_eq!(lines, ["0", "got go", "mounted late", "16384", "read-only", "1"], "{stdout}");
+    // A source that does not exist, or a target the sandbox does not have, is an error.
+    assert!(sandbox.mount_into(std::path::Path::new("/nonexistent"), std::path::Path::new("/var/task")).is_err());
 }

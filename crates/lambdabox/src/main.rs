@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the server: the Lambda API on one listener, state under the data dir.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Print a function's logs (START, output, END and REPORT lines).
     Logs(logs::LogsArgs),
 }
@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve::run(args))
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve::run(*args))
         }
         Command::Logs(args) => logs::run(args),
     }

@@ -115,8 +115,13 @@ pub async fn run(server: &mut Server, zip: &[u8], count: usize, proc_root: &Path
     // Past the 50 ms freeze grace, and settled.
     tokio::time::sleep(Duration::from_millis(1000)).await;
 
-    let roots = children(proc_root, server_pid);
     let tree = process_tree(proc_root);
+    // Every environment is its init with the runtime below it; a spare
+    // sandbox (waiting for a function, not an environment) is one process.
+    let roots: Vec<u32> = children(proc_root, server_pid)
+        .into_iter()
+        .filter(|root| tree.get(root).is_some_and(|c| !c.is_empty()))
+        .collect();
     let mut per_env = Vec::with_capacity(roots.len());
     let mut frozen = 0;
     for root in &roots {

@@ -45,7 +45,7 @@
 //! it gives back.
 
 mod memory;
-mod sys;
+pub(crate) mod sys;
 
 use std::ffi::c_void;
 use std::mem::MaybeUninit;

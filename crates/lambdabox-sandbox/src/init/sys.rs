@@ -45,6 +45,56 @@ pub(crate) unsafe fn syscall(nr: libc::c_long, a: usize, b: usize, c: usize, d: 
 ///
 /// The caller upholds the system call's own contract (valid pointers of
 /// the right size for what the kernel reads or writes).
+/// [`syscall`] with a fifth argument.
+#[cfg(target_arch = "x86_64")]
+pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
+    let ret: isize;
+    // SAFETY: as `syscall`, with the fifth argument in r8.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a,
+            in("rsi") b,
+            in("rdx") c,
+            in("r10") d,
+            in("r8") e,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// [`syscall`] with a fifth argument.
+#[cfg(target_arch = "aarch64")]
+pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
+    let ret: isize;
+    // SAFETY: as `syscall`, with the fifth argument in x4.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            in("x8") nr,
+            inlateout("x0") a as isize => ret,
+            in("x1") b,
+            in("x2") c,
+            in("x3") d,
+            in("x4") e,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// [`syscall`] with a fifth argument.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
+    // SAFETY: forwarded; the contract is the caller's.
+    let rc = unsafe { libc::syscall(nr, a, b, c, d, e) };
+    if rc == -1 { -(nix::errno::Errno::last_raw() as isize) } else { rc as isize }
+}
+
 #[cfg(target_arch = "aarch64")]
 pub(crate) unsafe fn syscall(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize {
     let ret: isize;

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags};
 
-use super::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, RootfsPlan, StepRef};
+use super::{
+    MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MountAttr, RootfsPlan, StepRef,
+};
 
 /// Runs the steps in the child. Returns the index of the failed step.
 ///
@@ -138,15 +140,6 @@ fn write_file(path: &CStr, contents: &[u8]) -> Result<(), Errno> {
     // SAFETY: `fd` was opened above and is closed once.
     unsafe { libc::close(fd) };
     result
-}
-
-/// The kernel's `struct mount_attr` for `mount_setattr(2)`.
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
 }
 
 /// Sets `MOUNT_ATTR_*` flags on the mount at `target` (and below it when
