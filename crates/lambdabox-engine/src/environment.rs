@@ -306,6 +306,17 @@ impl ExecutionEnvironment {
         matches!(self.sandbox.as_mut().map(|s| s.try_wait()), Some(Ok(None)))
     }
 
+    /// [`Self::is_alive`] without a system call while the reactor has not
+    /// seen the sandbox's pidfd become readable: for the check right after
+    /// an invocation (the next [`Self::is_alive`] before reuse is exact).
+    pub fn is_alive_hint(&mut self) -> bool {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match self.exited.poll_read_ready(&mut cx) {
+            std::task::Poll::Pending => self.sandbox.is_some(),
+            std::task::Poll::Ready(_) => self.is_alive(),
+        }
+    }
+
     pub fn is_frozen(&self) -> bool {
         self.frozen
     }

@@ -190,6 +190,7 @@ impl Engine {
             provisioned: Default::default(),
         });
         pool::spawn_reaper(Arc::downgrade(&engine.pools), engine.config.keep_alive);
+        pool::spawn_freezer(Arc::downgrade(&engine.pools), engine.config.freeze_grace);
         Ok(engine)
     }
 
@@ -271,8 +272,8 @@ impl Engine {
         if env.provisioned && !self.provisioned_keys().contains_key(&key) {
             env.provisioned = false;
         }
-        if outcome.keeps_environment() && env.is_alive() {
-            self.pools.put(key, env, self.config.freeze_grace, self.config.max_idle);
+        if outcome.keeps_environment() && env.is_alive_hint() {
+            self.pools.put(key, env, self.config.max_idle);
         } else {
             env.retire().await;
         }
@@ -373,7 +374,7 @@ impl Engine {
             // Provisioning is not waited on by an invocation: it leaves the
             // spares to cold starts.
             match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout, None).await? {
-                Ok(env) => self.pools.put(key.clone(), env, self.config.freeze_grace, self.config.max_idle),
+                Ok(env) => self.pools.put(key.clone(), env, self.config.max_idle),
                 Err(outcome) => {
                     tracing::warn!(?outcome, function = %f.name, "provisioned environment failed INIT");
                     break;

@@ -56,7 +56,6 @@ pub struct LogStream {
 /// The open files of a stream.
 #[derive(Debug)]
 struct Files {
-    log_path: PathBuf,
     log: BufWriter<File>,
     index: BufWriter<File>,
     /// Bytes in `.log`, written or buffered.
@@ -77,11 +76,10 @@ impl Files {
         };
         let log_path = dir.join(file_name(stream));
         let index_path = dir.join(index_file_name(stream));
-        let log = open(log_path.clone())?;
+        let log = open(log_path)?;
         let len = log.metadata().map(|m| m.len()).unwrap_or(0);
         let index = open(index_path)?;
         Ok(Self {
-            log_path,
             log: BufWriter::with_capacity(64 * 1024, log),
             index: BufWriter::with_capacity(4 * 1024, index),
             len,
@@ -207,7 +205,12 @@ impl LogStream {
     /// DeleteLogGroup removes the files of live streams too; the next
     /// invocation starts them again, as AWS recreates a deleted group.
     fn reopen_if_deleted(&mut self) {
-        let gone = self.files.as_ref().is_none_or(|f| !f.log_path.exists());
+        // An unlinked file has no links left: an `fstat` of the open file,
+        // not a lookup of its path, on every invocation.
+        let gone = self.files.as_ref().is_none_or(|f| {
+            use std::os::unix::fs::MetadataExt;
+            f.log.get_ref().metadata().map_or(true, |m| m.nlink() == 0)
+        });
         if gone {
             self.files = match Files::open(&self.dir, &self.name) {
                 Ok(files) => Some(files),

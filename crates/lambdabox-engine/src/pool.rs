@@ -31,15 +31,15 @@ impl PoolKey {
 struct Idle {
     key: PoolKey,
     env: ExecutionEnvironment,
-    token: u64,
     since: Instant,
+    /// Freezing it failed once; it is not tried again.
+    unfreezable: bool,
 }
 
 #[derive(Default)]
 struct Inner {
     /// Oldest first.
     idle: Vec<Idle>,
-    next_token: u64,
 }
 
 /// Every idle environment of the engine.
@@ -81,15 +81,14 @@ impl Pools {
         found
     }
 
-    /// Returns an environment after an invocation; it is frozen after
-    /// `grace` unless taken again first. Beyond `max_idle`, the least
-    /// recently used environment is retired.
-    pub fn put(self: &std::sync::Arc<Self>, key: PoolKey, env: ExecutionEnvironment, grace: Duration, max_idle: usize) {
-        let (token, evicted) = {
+    /// Returns an environment after an invocation; [`spawn_freezer`]
+    /// freezes it once it has been idle for the grace period, unless it is
+    /// taken again first. Beyond `max_idle`, the least recently used
+    /// environment is retired.
+    pub fn put(&self, key: PoolKey, env: ExecutionEnvironment, max_idle: usize) {
+        let evicted = {
             let mut inner = self.lock();
-            inner.next_token += 1;
-            let token = inner.next_token;
-            inner.idle.push(Idle { key, env, token, since: Instant::now() });
+            inner.idle.push(Idle { key, env, since: Instant::now(), unfreezable: false });
             let mut excess = inner.idle.iter().filter(|i| !i.env.provisioned).count().saturating_sub(max_idle);
             let mut evicted = Vec::new();
             while excess > 0 {
@@ -97,20 +96,26 @@ impl Pools {
                 evicted.push(inner.idle.remove(n).env);
                 excess -= 1;
             }
-            (token, evicted)
+            evicted
         };
         retire_later(evicted);
-        let pools = std::sync::Arc::downgrade(self);
-        tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
-            let Some(pools) = pools.upgrade() else { return };
-            let mut inner = pools.lock();
-            if let Some(idle) = inner.idle.iter_mut().find(|i| i.token == token)
-                && let Err(error) = idle.env.freeze()
-            {
-                tracing::warn!(%error, env = %idle.env.id, "freeze failed");
-            }
-        });
+    }
+
+    /// Freezes one idle environment that has been idle for `grace` and is
+    /// not frozen yet; false when there is none.
+    fn freeze_one(&self, grace: Duration) -> bool {
+        let mut inner = self.lock();
+        let Some(idle) =
+            inner.idle.iter_mut().find(|i| !i.unfreezable && !i.env.is_frozen() && i.since.elapsed() >= grace)
+        else {
+            return false;
+        };
+        if let Err(error) = idle.env.freeze() {
+            tracing::warn!(%error, env = %idle.env.id, "freeze failed");
+            // It stays idle, running, until taken or retired.
+            idle.unfreezable = true;
+        }
+        true
     }
 
     pub fn remove_function(&self, name: &str) -> Vec<ExecutionEnvironment> {
@@ -163,6 +168,24 @@ impl Pools {
         inner.idle = kept;
         gone.into_iter().map(|i| i.env).collect()
     }
+}
+
+/// Freezes environments idle for `grace`, until the pools are dropped: one
+/// task for the engine, waking every half grace period (so an environment
+/// is frozen between `grace` and 1.5 × `grace` after its invocation),
+/// instead of a timer task per invocation. The lock is taken once per
+/// environment frozen, so takes are not held up behind a long batch.
+pub fn spawn_freezer(pools: Weak<Pools>, grace: Duration) {
+    let period = (grace / 2).max(Duration::from_millis(5));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(period).await;
+            let Some(pools) = pools.upgrade() else { return };
+            while pools.freeze_one(grace) {
+                tokio::task::yield_now().await;
+            }
+        }
+    });
 }
 
 /// Retires environments idle longer than `keep_alive`, until the pools are dropped.

@@ -8,6 +8,12 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: allocation and freeing were about 9 %
+/// of the server's CPU under load (many small, short-lived buffers per
+/// invocation, across worker threads). See ARCHITECTURE.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "lambdabox", version, about = "A self-hosted AWS Lambda")]
 struct Cli {

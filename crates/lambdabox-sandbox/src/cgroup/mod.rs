@@ -262,9 +262,34 @@ pub(crate) fn keyed_value(text: &str, key: &str) -> Option<u64> {
     })
 }
 
-/// Reads a file holding one number.
-pub(crate) fn read_u64(path: &Path) -> Option<u64> {
-    fs::read_to_string(path).ok()?.trim().parse().ok()
+/// A file holding one number that is read again and again (the memory
+/// peak, after every invocation): opened once, then one `pread` per read
+/// instead of a path lookup, `open`, `statx`, two `read`s and `close`.
+#[derive(Debug)]
+pub(crate) struct NumberFile {
+    path: PathBuf,
+    file: std::sync::OnceLock<fs::File>,
+}
+
+impl NumberFile {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        Self { path, file: std::sync::OnceLock::new() }
+    }
+
+    pub(crate) fn read(&self) -> Option<u64> {
+        use std::os::unix::fs::FileExt;
+        let file = match self.file.get() {
+            Some(file) => file,
+            None => {
+                // Not cached until it opens: the file may appear later.
+                let _ = self.file.set(fs::File::open(&self.path).ok()?);
+                self.file.get()?
+            }
+        };
+        let mut buf = [0u8; 32];
+        let n = file.read_at(&mut buf, 0).ok()?;
+        std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
+    }
 }
 
 /// Creates the sandbox's own directory, refusing to adopt an existing one.

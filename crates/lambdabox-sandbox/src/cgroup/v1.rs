@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use nix::unistd::Pid;
 
 use super::{
-    CgroupConfig, CgroupError, SETTLE_TIMEOUT, create_leaf, create_parent, keyed_value, poll_until, read, read_u64,
+    CgroupConfig, CgroupError, NumberFile, SETTLE_TIMEOUT, create_leaf, create_parent, keyed_value, poll_until, read,
     weight_to_shares, write,
 };
 use crate::spec::Limits;
@@ -22,6 +22,7 @@ const FREEZER: usize = 3;
 #[derive(Debug)]
 pub(crate) struct CgroupV1 {
     dirs: [PathBuf; 4],
+    peak: NumberFile,
 }
 
 impl CgroupV1 {
@@ -47,12 +48,17 @@ impl CgroupV1 {
                 let _ = std::fs::remove_dir(dir);
             }
         }
-        result.map(|()| Self { dirs: dirs.clone() })
+        result.map(|()| Self::at(dirs.clone()))
     }
 
     /// The cgroups of an existing sandbox (one found after a restart).
     pub(crate) fn open(config: &CgroupConfig, id: &str) -> Self {
-        Self { dirs: CONTROLLERS.map(|c| config.root.join(c).join(&config.parent).join(id)) }
+        Self::at(CONTROLLERS.map(|c| config.root.join(c).join(&config.parent).join(id)))
+    }
+
+    fn at(dirs: [PathBuf; 4]) -> Self {
+        let peak = NumberFile::new(dirs[MEMORY].join("memory.max_usage_in_bytes"));
+        Self { dirs, peak }
     }
 
     /// Where the sandboxes' cgroups are listed (the freezer hierarchy).
@@ -92,7 +98,7 @@ impl CgroupV1 {
     }
 
     pub(crate) fn memory_peak_bytes(&self) -> Option<u64> {
-        read_u64(&self.dirs[MEMORY].join("memory.max_usage_in_bytes"))
+        self.peak.read()
     }
 
     /// `oom_kill` in `memory.oom_control` counts the tasks the memory

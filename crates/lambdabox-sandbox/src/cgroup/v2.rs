@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use nix::unistd::Pid;
 
 use super::{
-    CgroupConfig, CgroupError, SETTLE_TIMEOUT, create_leaf, create_parent, keyed_value, poll_until, read, read_u64,
+    CgroupConfig, CgroupError, NumberFile, SETTLE_TIMEOUT, create_leaf, create_parent, keyed_value, poll_until, read,
     write,
 };
 use crate::spec::Limits;
@@ -18,6 +18,7 @@ const CONTROLLERS: [&str; 3] = ["memory", "pids", "cpu"];
 #[derive(Debug)]
 pub(crate) struct CgroupV2 {
     dir: PathBuf,
+    peak: NumberFile,
 }
 
 impl CgroupV2 {
@@ -39,12 +40,17 @@ impl CgroupV2 {
             let _ = std::fs::remove_dir(&dir);
             return Err(e);
         }
-        Ok(Self { dir })
+        Ok(Self::at(dir))
     }
 
     /// The cgroup of an existing sandbox (one found after a restart).
     pub(crate) fn open(config: &CgroupConfig, id: &str) -> Self {
-        Self { dir: Self::parent_dir(config).join(id) }
+        Self::at(Self::parent_dir(config).join(id))
+    }
+
+    fn at(dir: PathBuf) -> Self {
+        let peak = NumberFile::new(dir.join("memory.peak"));
+        Self { dir, peak }
     }
 
     pub(crate) fn parent_dir(config: &CgroupConfig) -> PathBuf {
@@ -89,7 +95,7 @@ impl CgroupV2 {
 
     /// `memory.peak` exists since Linux 5.19.
     pub(crate) fn memory_peak_bytes(&self) -> Option<u64> {
-        read_u64(&self.dir.join("memory.peak"))
+        self.peak.read()
     }
 
     pub(crate) fn oom_killed(&self) -> bool {
