@@ -116,11 +116,16 @@ pub async fn run(server: &mut Server, zip: &[u8], count: usize, proc_root: &Path
     tokio::time::sleep(Duration::from_millis(1000)).await;
 
     let tree = process_tree(proc_root);
-    // Every environment is its init with the runtime below it; a spare
-    // sandbox (waiting for a function, not an environment) is one process.
+    // Every environment is its init with the runtime below it. Not counted:
+    // a spare sandbox (one process, waiting for a program) and a Python
+    // zygote (a runtime waiting on a stdin pipe for its function).
+    let waiting_on_a_pipe = |pid: &u32| {
+        std::fs::read_link(proc_root.join(pid.to_string()).join("fd/0"))
+            .is_ok_and(|target| target.to_string_lossy().starts_with("pipe:"))
+    };
     let roots: Vec<u32> = children(proc_root, server_pid)
         .into_iter()
-        .filter(|root| tree.get(root).is_some_and(|c| !c.is_empty()))
+        .filter(|root| tree.get(root).is_some_and(|c| !c.is_empty() && !c.iter().any(waiting_on_a_pipe)))
         .collect();
     let mut per_env = Vec::with_capacity(roots.len());
     let mut frozen = 0;
