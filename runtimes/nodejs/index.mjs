@@ -15,6 +15,13 @@ import { RapidClient } from './lib/rapid-client.mjs';
 import { start } from './lib/start.mjs';
 
 const env = process.env;
+if (env.LAMBDABOX_ZYGOTE === '1') {
+  const { awaitAssignment } = await import('./lib/zygote.mjs');
+  awaitAssignment();
+  if (typeof Module._initPaths === 'function') {
+    Module._initPaths(); // the function's NODE_PATH
+  }
+}
 const runtimeDir = path.dirname(fileURLToPath(import.meta.url));
 const appRoot = env.LAMBDA_TASK_ROOT || process.cwd();
 const LAYER_MODULES = ['/opt/nodejs/node20/node_modules', '/opt/nodejs/node_modules'];

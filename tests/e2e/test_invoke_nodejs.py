@@ -170,3 +170,36 @@ def test_init_errors(lam_exec, files, handler, error_type):
     err = invoke(lam_exec, name, {}).error()
     assert err["errorType"] == error_type, err
     assert err["errorMessage"], err
+
+
+def test_runtimes_started_ahead_are_indistinguishable_and_skipped_when_they_cannot_be(lam_exec):
+    # Node.js cold starts take a zygote (node started ahead with the client loaded, given the
+    # function's code and environment when needed) unless the function sets a variable node
+    # reads only when it starts, such as NODE_OPTIONS.
+    src = """
+        exports.handler = async () => ({
+            title: process.title,
+            mine: process.env.MINE,
+            internal: Object.keys(process.env).filter((k) => k.startsWith('LAMBDABOX')),
+            cwd: process.cwd(),
+            task: require('fs').readdirSync('/var/task').sort(),
+            tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+            nodePath: process.env.NODE_PATH.split(':').pop(),
+            memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+        });
+    """
+    plain = create(lam_exec, package({"index.js": src}), runtime=NODE_RUNTIME, handler="index.handler",
+                   MemorySize=192, Environment={"Variables": {"MINE": "plain"}})
+    titled = create(lam_exec, package({"index.js": src}), runtime=NODE_RUNTIME, handler="index.handler",
+                    Environment={"Variables": {"MINE": "titled", "NODE_OPTIONS": "--title=lbx-titled"}})
+    a = invoke(lam_exec, plain, {}).ok()
+    b = invoke(lam_exec, titled, {}).ok()
+    assert b["title"] == "lbx-titled" and a["title"] != "lbx-titled", (a, b)
+    assert (a["mine"], b["mine"]) == ("plain", "titled")
+    for body in (a, b):
+        assert body["internal"] == [], body
+        assert body["cwd"] == "/var/task"
+        assert body["task"] == ["index.js"]
+        assert body["tz"] == "UTC"
+        assert body["nodePath"] == "/var/task"
+    assert a["memory"] == "192"

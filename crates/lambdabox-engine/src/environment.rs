@@ -129,7 +129,7 @@ impl ExecutionEnvironment {
                         (sandbox, listener, output)
                     }
                     Err(error) => {
-                        tracing::warn!(%error, "a Python zygote could not take the function; building a sandbox");
+                        tracing::warn!(%error, "a zygote could not take the function; building a sandbox");
                         create(config, &spec.id, assignment).await?
                     }
                 }
@@ -363,7 +363,7 @@ impl Drop for ExecutionEnvironment {
 /// A custom runtime needs an executable `bootstrap` in the package or, when
 /// the package has none, in a layer (`/opt/bootstrap`); AWS's messages when
 /// neither is usable.
-/// Gives a started Python zygote its function (blocking): limits, code at
+/// Gives a started zygote its function (blocking): limits, code at
 /// `/var/task`, layers at `/opt`, the `/tmp` size, then the environment on
 /// its stdin, which it waits for.
 fn hand_to_zygote(

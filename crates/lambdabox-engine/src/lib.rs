@@ -67,6 +67,8 @@ pub struct EngineConfig {
     /// How many Python zygotes (spares with the Python runtime started and
     /// its client imported, waiting for a function) are kept ready.
     pub python_zygotes: usize,
+    /// The same for Node.js.
+    pub nodejs_zygotes: usize,
 }
 
 impl EngineConfig {
@@ -101,6 +103,7 @@ impl EngineConfig {
             pids_max: 1024,
             spare_sandboxes: 4,
             python_zygotes: 2,
+            nodejs_zygotes: 2,
         })
     }
 }
@@ -146,7 +149,8 @@ pub struct Engine {
     /// Provisioned concurrency targets by function version.
     provisioned: std::sync::Mutex<std::collections::HashMap<PoolKey, usize>>,
     spares: Arc<Spares>,
-    zygotes: Arc<Spares>,
+    python_zygotes: Arc<Spares>,
+    node_zygotes: Arc<Spares>,
 }
 
 impl Engine {
@@ -169,18 +173,21 @@ impl Engine {
         let empty_dir = config.work_dir.join("empty");
         std::fs::create_dir_all(&empty_dir)
             .map_err(|source| EngineError::Unpack { path: empty_dir.clone(), source })?;
-        let zygotes = match clients.dir(lambdabox_model::RuntimeFamily::Python) {
-            Some(runtime_dir) if config.python_zygotes > 0 => Spares::new(
+        let zygotes = |family, count: usize, tag: &str| match clients.dir(family) {
+            Some(runtime_dir) if count > 0 => Spares::new(
                 config.clone(),
-                SpareKind::PythonZygote { runtime_dir, empty_dir },
-                config.python_zygotes,
-                format!("lbx-{boot}-z"),
+                SpareKind::Zygote { family, runtime_dir, empty_dir: empty_dir.clone() },
+                count,
+                format!("lbx-{boot}-{tag}"),
             ),
-            _ => Spares::new(config.clone(), SpareKind::Sandbox, 0, format!("lbx-{boot}-z")),
+            _ => Spares::new(config.clone(), SpareKind::Sandbox, 0, format!("lbx-{boot}-{tag}")),
         };
+        let python_zygotes = zygotes(lambdabox_model::RuntimeFamily::Python, config.python_zygotes, "zp");
+        let node_zygotes = zygotes(lambdabox_model::RuntimeFamily::Nodejs, config.nodejs_zygotes, "zn");
         let engine = Arc::new(Self {
             spares,
-            zygotes,
+            python_zygotes,
+            node_zygotes,
             config,
             code,
             clients,
@@ -312,13 +319,18 @@ impl Engine {
         }
     }
 
-    /// A Python zygote for a Python function that can use one, else a
-    /// spare sandbox, if one is ready.
+    /// A zygote of the function's family when it can use one, else a spare
+    /// sandbox, if one is ready.
     fn spare_for(&self, spec: &EnvironmentSpec) -> Option<spares::Spare> {
-        if spec.family == lambdabox_model::RuntimeFamily::Python {
+        let zygotes = match spec.family {
+            lambdabox_model::RuntimeFamily::Python => Some(&self.python_zygotes),
+            lambdabox_model::RuntimeFamily::Nodejs => Some(&self.node_zygotes),
+            _ => None,
+        };
+        if let Some(zygotes) = zygotes {
             let names = spec.function.environment.iter().flat_map(|e| e.variables().keys());
-            if spares::zygote_compatible(names)
-                && let Some(zygote) = self.zygotes.take()
+            if spares::zygote_compatible(spec.family, names)
+                && let Some(zygote) = zygotes.take()
             {
                 return Some(zygote);
             }
@@ -399,7 +411,7 @@ impl Engine {
 
     /// Retires every idle environment and spare sandbox (at shutdown).
     pub async fn shutdown(&self) {
-        let spares = (self.spares.close(), self.zygotes.close());
+        let spares = (self.spares.close(), self.python_zygotes.close(), self.node_zygotes.close());
         let _ = tokio::task::spawn_blocking(move || drop(spares)).await;
         for env in self.pools.drain_all() {
             env.retire().await;

@@ -11,12 +11,13 @@
 //! until they are assigned. When the pool is empty (a burst of cold
 //! starts), a cold start builds its sandbox itself as before.
 //!
-//! A second pool holds **Python zygotes**: spares already assigned the
-//! Python runtime and started, the interpreter up and the client imported,
-//! waiting on a stdin pipe (`runtimes/python/lambdabox_ric/zygote.py`). A
-//! Python cold start takes one, mounts the function's code and layers into
-//! the running sandbox ([`Sandbox::mount_into`]), sets its limits and
-//! writes the function's environment to the pipe.
+//! Two more pools hold **zygotes** of Python and Node.js: spares already
+//! assigned the family's runtime and started, the interpreter up and the
+//! client loaded, waiting on a stdin pipe
+//! (`runtimes/python/lambdabox_ric/zygote.py`, `runtimes/nodejs/lib/zygote.mjs`).
+//! A cold start of that family takes one, mounts the function's code and
+//! layers into the running sandbox ([`Sandbox::mount_into`]), sets its
+//! limits and writes the function's environment to the pipe.
 
 use std::net::TcpListener;
 use std::os::fd::OwnedFd;
@@ -55,9 +56,10 @@ pub(crate) struct Spare {
 pub(crate) enum SpareKind {
     /// Sandboxes waiting for any program.
     Sandbox,
-    /// Started Python runtimes waiting for a function: the client's
-    /// directory (`/var/runtime`) and an empty one (the `/opt` mount point).
-    PythonZygote { runtime_dir: PathBuf, empty_dir: PathBuf },
+    /// Started runtimes of a family (Python, Node.js) waiting for a
+    /// function: the client's directory (`/var/runtime`) and an empty one
+    /// (the `/opt` mount point).
+    Zygote { family: RuntimeFamily, runtime_dir: PathBuf, empty_dir: PathBuf },
 }
 
 pub(crate) struct Spares {
@@ -174,7 +176,7 @@ impl Spares {
             writer.try_clone().map_err(|e| pipe(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
         let (stdin, zygote_stdin) = match self.kind {
             SpareKind::Sandbox => (None, None),
-            SpareKind::PythonZygote { .. } => {
+            SpareKind::Zygote { .. } => {
                 let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(pipe)?;
                 (Some(read), Some(write))
             }
@@ -194,15 +196,13 @@ impl Spares {
         };
         let mut sandbox = Sandbox::create_spare(spec, &self.config.cgroups)?;
         let listener = sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address"))?;
-        if let SpareKind::PythonZygote { runtime_dir, empty_dir } = &self.kind {
+        if let SpareKind::Zygote { family, runtime_dir, empty_dir } = &self.kind {
             let mut env = base_env();
-            env.extend(
-                crate::runtimes::family_env(RuntimeFamily::Python).into_iter().map(|(k, v)| (k.into(), v.into())),
-            );
+            env.extend(crate::runtimes::family_env(*family).into_iter().map(|(k, v)| (k.into(), v.into())));
             env.push(("LAMBDA_TASK_ROOT".into(), "/var/task".into()));
             env.push(("LAMBDABOX_ZYGOTE".into(), "1".into()));
             sandbox.assign(Assignment {
-                argv: crate::runtimes::argv(RuntimeFamily::Python, &self.config.interpreters, ""),
+                argv: crate::runtimes::argv(*family, &self.config.interpreters, ""),
                 env,
                 cwd: "/var/task".into(),
                 mounts: vec![
@@ -218,11 +218,17 @@ impl Spares {
     }
 }
 
-/// Whether a Python function may run in a zygote: none of its own variables
-/// may be one the interpreter or the C library reads only at process start.
-pub(crate) fn zygote_compatible<'a>(names: impl IntoIterator<Item = &'a String>) -> bool {
-    const AT_START: [&str; 5] = ["PYTHON", "LC_", "LD_", "MALLOC_", "GLIBC_"];
-    !names.into_iter().any(|k| AT_START.iter().any(|p| k.starts_with(p)) || k == "LANG" || k == "LANGUAGE")
+/// Whether a function of `family` may run in a zygote: none of its own
+/// variables may be one the runtime or the C library reads only at process
+/// start (for Node.js also OpenSSL's and ICU's).
+pub(crate) fn zygote_compatible<'a>(family: RuntimeFamily, names: impl IntoIterator<Item = &'a String>) -> bool {
+    const COMMON: [&str; 4] = ["LC_", "LD_", "MALLOC_", "GLIBC_"];
+    let own: &[&str] = match family {
+        RuntimeFamily::Python => &["PYTHON"],
+        RuntimeFamily::Nodejs => &["NODE_", "UV_", "OPENSSL_", "SSL_CERT_"],
+        RuntimeFamily::Java | RuntimeFamily::Custom => return false,
+    };
+    !names.into_iter().any(|k| COMMON.iter().chain(own).any(|p| k.starts_with(p)) || k == "LANG" || k == "LANGUAGE")
 }
 
 #[cfg(test)]
@@ -232,11 +238,18 @@ mod tests {
     #[test]
     fn variables_read_at_interpreter_start_rule_out_a_zygote() {
         let vars = |k: &str| vec!["TABLE".to_owned(), k.to_owned()];
-        assert!(zygote_compatible(&vars("MY_SETTING")));
-        assert!(zygote_compatible(&Vec::new()));
+        let (python, node) = (RuntimeFamily::Python, RuntimeFamily::Nodejs);
+        assert!(zygote_compatible(python, &vars("MY_SETTING")));
+        assert!(zygote_compatible(node, &vars("NODEJS_STYLE")));
+        assert!(zygote_compatible(python, &Vec::new()));
         for k in ["PYTHONPATH", "PYTHONHASHSEED", "LC_ALL", "LANG", "LD_PRELOAD", "MALLOC_ARENA_MAX", "GLIBC_TUNABLES"]
         {
-            assert!(!zygote_compatible(&vars(k)), "{k}");
+            assert!(!zygote_compatible(python, &vars(k)), "{k}");
         }
+        assert!(zygote_compatible(python, &vars("NODE_OPTIONS")));
+        for k in ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "UV_THREADPOOL_SIZE", "LC_ALL", "SSL_CERT_FILE"] {
+            assert!(!zygote_compatible(node, &vars(k)), "{k}");
+        }
+        assert!(!zygote_compatible(RuntimeFamily::Java, &Vec::new()));
     }
 }

@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// cold start (each costs about 5 MB); 0 starts Python at every cold start.
     #[arg(long, env = "LAMBDABOX_PYTHON_ZYGOTES", default_value_t = 2)]
     python_zygotes: usize,
+    /// The same for Node.js (each costs about 30 MB).
+    #[arg(long, env = "LAMBDABOX_NODEJS_ZYGOTES", default_value_t = 2)]
+    nodejs_zygotes: usize,
     /// Milliseconds before an asynchronous invocation's first retry (doubled
     /// for each further retry); AWS waits a minute.
     #[arg(long, env = "LAMBDABOX_ASYNC_RETRY_BASE_MS", default_value_t = 60_000)]
@@ -157,6 +160,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut engine_config = EngineConfig::new(data_dir.clone()).context("configure the engine")?;
     engine_config.spare_sandboxes = args.spare_sandboxes;
     engine_config.python_zygotes = args.python_zygotes;
+    engine_config.nodejs_zygotes = args.nodejs_zygotes;
     let engine = Engine::new(engine_config).context("prepare the engine")?;
     let queue = Arc::new(EventQueue::open(&data_dir.join("queue.db")).context("open the event queue")?);
     let invoker = Invoker::new(
