@@ -395,8 +395,7 @@ async fn create(
     id: &str,
     assignment: Assignment,
 ) -> Result<(Sandbox, std::net::TcpListener, OwnedFd), EngineError> {
-    let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
-    let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
+    let (reader, stdout, stderr) = output_pipe()?;
     let Assignment { argv, env, cwd, mounts, tmp_size_bytes, limits } = assignment;
     let sandbox_spec = SandboxSpec {
         id: id.to_owned(),
@@ -409,8 +408,8 @@ async fn create(
         identity: config.identity,
         hostname: "localhost".into(),
         rootfs: config.rootfs.clone(),
-        stdout: OwnedFd::from(writer),
-        stderr: OwnedFd::from(stderr),
+        stdout,
+        stderr,
     };
     let cgroups = config.cgroups.clone();
     let (sandbox, listener) = tokio::task::spawn_blocking(move || {
@@ -422,7 +421,15 @@ async fn create(
     .await
     .expect("sandbox creation does not panic")
     .map_err(|source| EngineError::Sandbox { id: id.to_owned(), source })?;
-    Ok((sandbox, listener, OwnedFd::from(reader)))
+    Ok((sandbox, listener, reader))
+}
+
+/// The pipe a sandbox's stdout and stderr both write to: (read end, the
+/// write end for stdout, a copy of it for stderr).
+pub(crate) fn output_pipe() -> Result<(OwnedFd, OwnedFd, OwnedFd), EngineError> {
+    let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
+    let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
+    Ok((reader.into(), writer.into(), stderr.into()))
 }
 
 fn check_bootstrap(code_dir: &std::path::Path, opt_dir: Option<&std::path::Path>) -> Result<(), String> {

@@ -313,7 +313,8 @@ impl Engine {
         let spare = self.spare_for(&spec);
         match ExecutionEnvironment::start(&self.config, spec, self.config.init_timeout, spare).await? {
             Err(Outcome::Timeout { .. }) => {
-                ExecutionEnvironment::start(&self.config, retry, function_timeout, self.spares.take()).await
+                let spare = self.spare_for(&retry);
+                ExecutionEnvironment::start(&self.config, retry, function_timeout, spare).await
             }
             other => Ok(other),
         }
@@ -416,11 +417,6 @@ impl Engine {
         for env in self.pools.drain_all() {
             env.retire().await;
         }
-    }
-
-    /// How many spare sandboxes are ready for cold starts.
-    pub fn spare_count(&self) -> usize {
-        self.spares.ready()
     }
 
     /// Idle environments, and how many of them are frozen.

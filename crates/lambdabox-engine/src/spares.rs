@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use lambdabox_model::RuntimeFamily;
 use lambdabox_sandbox::{Assignment, BindMount, Limits, Sandbox, SpareSpec};
 
-use crate::EngineConfig;
-use crate::environment::{RUNTIME_API_ADDR, base_env};
+use crate::environment::{RUNTIME_API_ADDR, base_env, output_pipe};
+use crate::{EngineConfig, EngineError};
 
 /// How long after a spare is taken the pool starts to refill it, so the
 /// refill does not compete with the cold start that took it.
@@ -117,16 +117,12 @@ impl Spares {
     }
 
     fn refill(self: &Arc<Self>, delay: Duration) {
-        if !self.wanted() || self.filling.swap(true, Ordering::SeqCst) {
+        let backing_off = self.failed_at.lock().expect("spares lock").is_some_and(|t| t.elapsed() < FAILURE_BACKOFF);
+        if !self.wanted() || backing_off {
             return;
         }
-        let backing_off = self.failed_at.lock().expect("spares lock").is_some_and(|t| t.elapsed() < FAILURE_BACKOFF);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            self.filling.store(false, Ordering::SeqCst);
-            return;
-        };
-        if backing_off {
-            self.filling.store(false, Ordering::SeqCst);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        if self.filling.swap(true, Ordering::SeqCst) {
             return;
         }
         let weak = Arc::downgrade(self);
@@ -169,22 +165,19 @@ impl Spares {
 
     /// Makes one spare (blocking: a few milliseconds of system calls; a
     /// zygote also starts Python and waits until it runs).
-    fn make(&self) -> Result<Spare, lambdabox_sandbox::SandboxError> {
-        let pipe = |source| lambdabox_sandbox::SandboxError::ReportPipe { source };
-        let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(pipe)?;
-        let stderr =
-            writer.try_clone().map_err(|e| pipe(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
+    fn make(&self) -> Result<Spare, EngineError> {
+        let (reader, writer, stderr) = output_pipe()?;
         let (stdin, zygote_stdin) = match self.kind {
             SpareKind::Sandbox => (None, None),
             SpareKind::Zygote { .. } => {
-                let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(pipe)?;
-                (Some(read), Some(write))
+                let (read, write) = std::io::pipe().map_err(|source| EngineError::Pipe { source })?;
+                (Some(read.into()), Some(write.into()))
             }
         };
         let id = format!("{}{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed));
         let limits = Limits { memory_bytes: 128 << 20, pids_max: self.config.pids_max, cpu_weight: 100 };
         let spec = SpareSpec {
-            id,
+            id: id.clone(),
             tmp_size_bytes: SPARE_TMP_BYTES,
             limits,
             identity: self.config.identity,
@@ -194,25 +187,29 @@ impl Spares {
             stderr,
             stdin,
         };
-        let mut sandbox = Sandbox::create_spare(spec, &self.config.cgroups)?;
-        let listener = sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address"))?;
+        let sandbox_error = |source| EngineError::Sandbox { id: id.clone(), source };
+        let mut sandbox = Sandbox::create_spare(spec, &self.config.cgroups).map_err(sandbox_error)?;
+        let listener =
+            sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
         if let SpareKind::Zygote { family, runtime_dir, empty_dir } = &self.kind {
             let mut env = base_env();
             env.extend(crate::runtimes::family_env(*family).into_iter().map(|(k, v)| (k.into(), v.into())));
             env.push(("LAMBDA_TASK_ROOT".into(), "/var/task".into()));
             env.push(("LAMBDABOX_ZYGOTE".into(), "1".into()));
-            sandbox.assign(Assignment {
-                argv: crate::runtimes::argv(*family, &self.config.interpreters, ""),
-                env,
-                cwd: "/var/task".into(),
-                mounts: vec![
-                    BindMount { source: runtime_dir.clone(), target: "/var/runtime".into() },
-                    BindMount { source: empty_dir.clone(), target: "/opt".into() },
-                ],
-                tmp_size_bytes: SPARE_TMP_BYTES,
-                limits,
-            })?;
-            sandbox.start()?;
+            sandbox
+                .assign(Assignment {
+                    argv: crate::runtimes::argv(*family, &self.config.interpreters, ""),
+                    env,
+                    cwd: "/var/task".into(),
+                    mounts: vec![
+                        BindMount { source: runtime_dir.clone(), target: "/var/runtime".into() },
+                        BindMount { source: empty_dir.clone(), target: "/opt".into() },
+                    ],
+                    tmp_size_bytes: SPARE_TMP_BYTES,
+                    limits,
+                })
+                .map_err(sandbox_error)?;
+            sandbox.start().map_err(sandbox_error)?;
         }
         Ok(Spare { sandbox, listener, output: reader, zygote_stdin })
     }

@@ -136,6 +136,8 @@ pub enum SandboxError {
     OpenPidfd { id: String, source: Errno },
     #[error("open the network namespace {path:?}")]
     OpenNetns { path: PathBuf, source: io::Error },
+    #[error("open the mount namespace {path:?}")]
+    OpenMountNs { path: PathBuf, source: io::Error },
     #[error("enter the network namespace of sandbox {id}")]
     EnterNetns { id: String, source: Errno },
     #[error("bind a TCP listener on {addr} in sandbox {id}")]

@@ -5,15 +5,14 @@
 //! (`open_tree(OPEN_TREE_CLONE)`), made read-only and private there
 //! (`mount_setattr`), and attached inside by a short-lived helper that
 //! joins the sandbox's mount namespace and calls `move_mount`. `/tmp` is
-//! resized by the same helper with a remount. The helper is a
-//! `clone(CLONE_VM | CLONE_VFORK)` child on a stack of its own, as the
-//! sandbox's init starts its program: it has its own `fs_struct` (which
-//! `setns` into a mount namespace requires), shares the caller's memory
-//! without copying its page tables, and only makes raw system calls until
-//! it exits with 0 or the errno of the call that failed.
+//! resized by the same helper with a remount. The helper is started by
+//! [`init::vfork_on_own_stack`], as the sandbox's init starts its program:
+//! it has its own `fs_struct` (which `setns` into a mount namespace
+//! requires), shares the caller's memory without copying its page tables,
+//! and only makes raw system calls until it exits with 0 or the errno of
+//! the call that failed.
 
 use std::ffi::{CStr, CString};
-use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -21,15 +20,11 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow};
 
-use crate::init::sys;
+use crate::init::{self, sys};
 use crate::rootfs::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MountAttr};
 
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
-const HELPER_STACK_SIZE: usize = 64 * 1024;
-
-#[repr(C, align(16))]
-struct HelperStack([u8; HELPER_STACK_SIZE]);
 
 enum Op<'a> {
     /// Attach the detached tree `tree` at `target`.
@@ -86,26 +81,14 @@ pub(crate) fn resize_tmp(mount_ns: &OwnedFd, bytes: u64) -> Result<(), Errno> {
 }
 
 fn in_namespace(args: &HelperArgs<'_>) -> Result<(), Errno> {
-    let mut stack = MaybeUninit::<HelperStack>::uninit();
-    // SAFETY: one past the end of the 16-byte aligned stack buffer.
-    let top = unsafe { stack.as_mut_ptr().cast::<u8>().add(HELPER_STACK_SIZE) };
     let mut old = SigSet::empty();
     nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut old))?;
-    // SAFETY: with CLONE_VM | CLONE_VFORK the helper runs `helper_main` on
-    // `stack` in our memory while this thread waits until it exits, so
-    // `args` and what it points to outlive it. Signals are blocked so no
-    // handler of ours runs on its stack. It only makes raw system calls
-    // and exits; it never returns into our frames.
-    let pid = unsafe {
-        libc::clone(
-            helper_main,
-            top.cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (args as *const HelperArgs<'_>).cast_mut().cast(),
-        )
-    };
+    // SAFETY: `helper_main` only makes raw system calls on `args`, which
+    // outlives the call, and exits. Signals are blocked so that no handler
+    // of ours runs on its stack.
+    let pid = unsafe { init::vfork_on_own_stack(helper_main, (args as *const HelperArgs<'_>).cast_mut().cast()) };
     let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-    let pid = Errno::result(pid)?;
+    let pid = pid?;
     let mut status = 0;
     loop {
         // SAFETY: waits for our own child, writing its status to a local.

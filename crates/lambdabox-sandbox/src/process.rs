@@ -217,17 +217,10 @@ pub(crate) fn spawn(plan: &ChildPlan<'_>, flags: CloneFlags) -> Result<Pid, Errn
 
 /// Sends one protocol byte to the child.
 pub(crate) fn send(sock: BorrowedFd<'_>, byte: u8) -> Result<(), Errno> {
-    loop {
-        // SAFETY: sends one byte from a live local; MSG_NOSIGNAL avoids SIGPIPE.
-        let rc = unsafe { libc::send(sock.as_raw_fd(), (&byte as *const u8).cast(), 1, libc::MSG_NOSIGNAL) };
-        match Errno::result(rc) {
-            Err(Errno::EINTR) => continue,
-            other => return other.map(drop),
-        }
-    }
+    send_message(sock, &[byte])
 }
 
-/// Sends one message (a spare's assignment) to the child.
+/// Sends one message (a protocol byte, a spare's assignment) to the child.
 pub(crate) fn send_message(sock: BorrowedFd<'_>, message: &[u8]) -> Result<(), Errno> {
     loop {
         // SAFETY: sends from a live slice; MSG_NOSIGNAL avoids SIGPIPE.

@@ -31,7 +31,7 @@ use crate::namespaces::{self, ListenError, Setgroups};
 use crate::process::{self, ChildPlan, ExecPlan, Report, Stage};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp;
-use crate::spec::{Assignment, Limits, RootfsConfig, SandboxSpec, SpareSpec};
+use crate::spec::{self, Assignment, Limits, RootfsConfig, SandboxSpec, SpareSpec};
 
 /// How the sandbox's program ended (or, if it never ran, the sandbox's
 /// first process: `Exited(127)` for a failed start, `Signaled(SIGKILL)` when
@@ -244,15 +244,7 @@ impl Sandbox {
 
     /// Replaces the cgroup limits of a sandbox, running or not.
     pub fn set_limits(&self, limits: &Limits) -> Result<(), SandboxError> {
-        let check = Assignment {
-            argv: vec!["/".into()],
-            env: vec![],
-            cwd: "/".into(),
-            mounts: vec![],
-            tmp_size_bytes: 4096,
-            limits: *limits,
-        };
-        check.validate()?;
+        spec::validate_limits(limits)?;
         self.cgroup.set_limits(limits).map_err(|e| self.cgroup_error(e))
     }
 
@@ -268,16 +260,14 @@ impl Sandbox {
 
     /// Resizes the running sandbox's `/tmp`.
     pub fn resize_tmp(&self, bytes: u64) -> Result<(), SandboxError> {
-        if bytes < 4096 {
-            return Err(SpecError::TmpTooSmall { bytes }.into());
-        }
+        spec::validate_tmp(bytes)?;
         inject::resize_tmp(&self.mount_ns()?, bytes)
             .map_err(|e| self.inject_error(format!("resize /tmp to {bytes} bytes"), e))
     }
 
     fn mount_ns(&self) -> Result<OwnedFd, SandboxError> {
         let path = PathBuf::from(format!("/proc/{}/ns/mnt", self.pid));
-        fs::File::open(&path).map(OwnedFd::from).map_err(|source| SandboxError::OpenNetns { path, source })
+        fs::File::open(&path).map(OwnedFd::from).map_err(|source| SandboxError::OpenMountNs { path, source })
     }
 
     fn inject_error(&self, action: String, source: Errno) -> SandboxError {

@@ -162,7 +162,8 @@ impl SandboxSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         validate_id(&self.id)?;
         validate_program(&self.argv, &self.env, &self.cwd, &self.mounts)?;
-        validate_limits(self.tmp_size_bytes, &self.limits)?;
+        validate_tmp(self.tmp_size_bytes)?;
+        validate_limits(&self.limits)?;
         if self.hostname.is_empty() || self.hostname.len() > 64 || self.hostname.contains('\0') {
             return Err(SpecError::InvalidHostname { hostname: self.hostname.clone() });
         }
@@ -229,7 +230,8 @@ impl Assignment {
     /// Checks everything that can be checked without touching the system.
     pub fn validate(&self) -> Result<(), SpecError> {
         validate_program(&self.argv, &self.env, &self.cwd, &self.mounts)?;
-        validate_limits(self.tmp_size_bytes, &self.limits)
+        validate_tmp(self.tmp_size_bytes)?;
+        validate_limits(&self.limits)
     }
 }
 
@@ -268,10 +270,15 @@ fn validate_program(
     Ok(())
 }
 
-fn validate_limits(tmp_size_bytes: u64, limits: &Limits) -> Result<(), SpecError> {
+/// The size of `/tmp`: at least one page.
+pub(crate) fn validate_tmp(tmp_size_bytes: u64) -> Result<(), SpecError> {
     if tmp_size_bytes < 4096 {
         return Err(SpecError::TmpTooSmall { bytes: tmp_size_bytes });
     }
+    Ok(())
+}
+
+pub(crate) fn validate_limits(limits: &Limits) -> Result<(), SpecError> {
     if limits.memory_bytes == 0 {
         return Err(SpecError::ZeroLimit { limit: "memory_bytes" });
     }

@@ -63,9 +63,10 @@ const FORWARDED: [libc::c_int; 5] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, 
 /// The init's name in `/proc/1/comm` (at most 15 bytes).
 const NAME: &std::ffi::CStr = c"sandbox-init";
 
-/// The program's stack between `clone` and `execve`: a few frames of
-/// `sigprocmask`, `execve` and a failure report need far less.
-const PROGRAM_STACK_SIZE: usize = 64 * 1024;
+/// The stack of a [`vfork_on_own_stack`] child (the program between
+/// `clone` and `execve`, a mount helper): a few frames of system calls and
+/// a failure report need far less.
+const CHILD_STACK_SIZE: usize = 64 * 1024;
 
 /// The exit code of an init that cannot go on: it cannot wait for signals,
 /// or it has no child left although it never reaped the program. Neither
@@ -136,31 +137,42 @@ struct ProgramArgs<'a> {
 }
 
 #[repr(C, align(16))]
-struct ProgramStack([u8; PROGRAM_STACK_SIZE]);
+struct ChildStack([u8; CHILD_STACK_SIZE]);
 
 /// Starts the program as the init's child (pid 2) and returns its pid once
 /// it has called `execve`, or has exited after reporting on `sock` why it
 /// could not.
 pub(crate) fn spawn_program(sock: RawFd, exec: &ExecPtrs) -> Result<libc::pid_t, Errno> {
     let args = ProgramArgs { sock, exec };
-    let mut stack = MaybeUninit::<ProgramStack>::uninit();
+    // SAFETY: `program_main` only makes system calls and execs or exits;
+    // `args` lives on this frame until the child has done so.
+    unsafe { vfork_on_own_stack(program_main, (&args as *const ProgramArgs<'_>).cast_mut().cast()) }
+}
+
+/// Runs `entry(arg)` in a `clone(CLONE_VM | CLONE_VFORK)` child on a stack
+/// of its own (as `posix_spawn` does: no copy of the caller's page tables)
+/// and returns the child's pid once it has exec'd or exited; until then the
+/// calling thread is suspended. Used for the init's program and for the
+/// host-side helpers that enter a sandbox's mount namespace.
+///
+/// # Safety
+///
+/// `entry` runs on the caller's memory while the caller's other threads go
+/// on: it may only make system calls on what `arg` points to, which must
+/// outlive this call, and it must `execve` or exit, never unwind.
+pub(crate) unsafe fn vfork_on_own_stack(
+    entry: extern "C" fn(*mut c_void) -> libc::c_int,
+    arg: *mut c_void,
+) -> Result<libc::pid_t, Errno> {
+    let mut stack = MaybeUninit::<ChildStack>::uninit();
     // SAFETY: one past the end of the stack buffer, which is 16-byte
     // aligned and a multiple of 16 long: the top of a downward stack.
-    let top = unsafe { stack.as_mut_ptr().cast::<u8>().add(PROGRAM_STACK_SIZE) };
-    // SAFETY: with CLONE_VM | CLONE_VFORK the child runs `program_main` on
-    // `stack` in our memory while this thread is suspended until it has
-    // exec'd or exited, so `args`, `stack` and everything they point to
-    // outlive its use of them, and nothing else runs on our memory
-    // meanwhile. The child only makes system calls; it never returns into
-    // our frames (it execs or `_exit`s).
-    let pid = unsafe {
-        libc::clone(
-            program_main,
-            top.cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&args as *const ProgramArgs<'_>).cast_mut().cast(),
-        )
-    };
+    let top = unsafe { stack.as_mut_ptr().cast::<u8>().add(CHILD_STACK_SIZE) };
+    // SAFETY: with CLONE_VM | CLONE_VFORK the child runs `entry` on `stack`
+    // in our memory while this thread is suspended until it has exec'd or
+    // exited, so `stack` and what `arg` points to outlive its use of them;
+    // the rest is the caller's contract.
+    let pid = unsafe { libc::clone(entry, top.cast(), libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, arg) };
     Errno::result(pid)
 }
 

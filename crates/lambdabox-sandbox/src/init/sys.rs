@@ -11,45 +11,30 @@
 /// Whether [`syscall`] is raw assembly on this architecture.
 pub(crate) const RAW: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
-/// System call `nr` with up to four arguments.
+/// System call `nr` with up to four arguments: [`syscall5`] with a zero
+/// fifth argument, which a call taking fewer never reads.
 ///
 /// # Safety
 ///
 /// The caller upholds the system call's own contract (valid pointers of
 /// the right size for what the kernel reads or writes).
-#[cfg(target_arch = "x86_64")]
+#[inline(always)]
 pub(crate) unsafe fn syscall(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize {
-    let ret: isize;
-    // SAFETY: the x86_64 system call ABI: number in rax, arguments in rdi,
-    // rsi, rdx and r10, result in rax; the instruction clobbers rcx and r11
-    // and never touches the stack. The call's own contract is the caller's.
-    unsafe {
-        std::arch::asm!(
-            "syscall",
-            inlateout("rax") nr as isize => ret,
-            in("rdi") a,
-            in("rsi") b,
-            in("rdx") c,
-            in("r10") d,
-            lateout("rcx") _,
-            lateout("r11") _,
-            options(nostack),
-        );
-    }
-    ret
+    // SAFETY: forwarded; the contract is the caller's.
+    unsafe { syscall5(nr, a, b, c, d, 0) }
 }
 
-/// System call `nr` with up to four arguments.
+/// System call `nr` with up to five arguments.
 ///
 /// # Safety
 ///
-/// The caller upholds the system call's own contract (valid pointers of
-/// the right size for what the kernel reads or writes).
-/// [`syscall`] with a fifth argument.
+/// As [`syscall`].
 #[cfg(target_arch = "x86_64")]
 pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
     let ret: isize;
-    // SAFETY: as `syscall`, with the fifth argument in r8.
+    // SAFETY: the x86_64 system call ABI: number in rax, arguments in rdi,
+    // rsi, rdx, r10 and r8, result in rax; the instruction clobbers rcx and
+    // r11 and never touches the stack. The call's own contract is the caller's.
     unsafe {
         std::arch::asm!(
             "syscall",
@@ -67,11 +52,17 @@ pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d:
     ret
 }
 
-/// [`syscall`] with a fifth argument.
+/// System call `nr` with up to five arguments.
+///
+/// # Safety
+///
+/// As [`syscall`].
 #[cfg(target_arch = "aarch64")]
 pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
     let ret: isize;
-    // SAFETY: as `syscall`, with the fifth argument in x4.
+    // SAFETY: the aarch64 system call ABI: number in x8, arguments in
+    // x0-x4, result in x0; `svc 0` clobbers nothing else and never touches
+    // the stack. The call's own contract is the caller's.
     unsafe {
         std::arch::asm!(
             "svc 0",
@@ -87,44 +78,15 @@ pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d:
     ret
 }
 
-/// [`syscall`] with a fifth argument.
+/// System call `nr` with up to five arguments, through libc.
+///
+/// # Safety
+///
+/// As [`syscall`].
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 pub(crate) unsafe fn syscall5(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
     // SAFETY: forwarded; the contract is the caller's.
     let rc = unsafe { libc::syscall(nr, a, b, c, d, e) };
-    if rc == -1 { -(nix::errno::Errno::last_raw() as isize) } else { rc as isize }
-}
-
-#[cfg(target_arch = "aarch64")]
-pub(crate) unsafe fn syscall(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize {
-    let ret: isize;
-    // SAFETY: the aarch64 system call ABI: number in x8, arguments in
-    // x0-x3, result in x0; `svc 0` clobbers nothing else and never touches
-    // the stack. The call's own contract is the caller's.
-    unsafe {
-        std::arch::asm!(
-            "svc 0",
-            in("x8") nr,
-            inlateout("x0") a as isize => ret,
-            in("x1") b,
-            in("x2") c,
-            in("x3") d,
-            options(nostack),
-        );
-    }
-    ret
-}
-
-/// System call `nr` with up to four arguments, through libc.
-///
-/// # Safety
-///
-/// The caller upholds the system call's own contract (valid pointers of
-/// the right size for what the kernel reads or writes).
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-pub(crate) unsafe fn syscall(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize {
-    // SAFETY: forwarded; the contract is the caller's.
-    let rc = unsafe { libc::syscall(nr, a, b, c, d) };
     if rc == -1 { -(nix::errno::Errno::last_raw() as isize) } else { rc as isize }
 }
 

@@ -209,12 +209,7 @@ const TMP_FLAGS: MsFlags = MsFlags::MS_NOSUID.union(MsFlags::MS_NODEV);
 /// the sandbox's own set-up process, which runs no foreign code).
 pub(crate) fn plan(spec: &SandboxSpec, spare: bool) -> Result<RootfsPlan, SandboxError> {
     let config = &spec.rootfs;
-    let mut b = Builder {
-        staging: config.staging_dir.clone(),
-        opens: Vec::new(),
-        steps: Vec::new(),
-        dirs: HashSet::from([PathBuf::from("/")]),
-    };
+    let mut b = Builder::new(&config.staging_dir);
     b.tmpfs(Path::new("/"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, "mode=0755,size=1m")?;
 
     for dir in &config.system_dirs {
@@ -257,11 +252,7 @@ pub(crate) fn plan(spec: &SandboxSpec, spare: bool) -> Result<RootfsPlan, Sandbo
         b.program_binds(&spec.mounts, &spec.cwd)?;
         b.finish()?;
     }
-    let slots = b.opens.iter().map(|_| AtomicI32::new(-1)).collect();
-    let mut steps = vec![Step::MakeRootSlave];
-    steps.append(&mut b.opens);
-    steps.append(&mut b.steps);
-    Ok(RootfsPlan { steps, slots })
+    Ok(b.into_plan(vec![Step::MakeRootSlave]))
 }
 
 /// The rest of a spare's root (see [`plan`]): the binds of the program's
@@ -275,12 +266,7 @@ pub(crate) fn plan_late(
     cwd: &Path,
     tmp_resize: Option<u64>,
 ) -> Result<RootfsPlan, SandboxError> {
-    let mut b = Builder {
-        staging: config.staging_dir.clone(),
-        opens: Vec::new(),
-        steps: Vec::new(),
-        dirs: HashSet::from([PathBuf::from("/")]),
-    };
+    let mut b = Builder::new(&config.staging_dir);
     for mount in mounts {
         if mount.source.starts_with(&config.staging_dir) {
             let source = std::io::Error::other("a late bind source may not lie under the staging directory");
@@ -294,10 +280,7 @@ pub(crate) fn plan_late(
     }
     b.program_binds(mounts, cwd)?;
     b.finish()?;
-    let slots = b.opens.iter().map(|_| AtomicI32::new(-1)).collect();
-    let mut steps = b.opens;
-    steps.append(&mut b.steps);
-    Ok(RootfsPlan { steps, slots })
+    Ok(b.into_plan(Vec::new()))
 }
 
 struct Builder {
@@ -310,6 +293,23 @@ struct Builder {
 }
 
 impl Builder {
+    fn new(staging: &Path) -> Self {
+        Self {
+            staging: staging.to_owned(),
+            opens: Vec::new(),
+            steps: Vec::new(),
+            dirs: HashSet::from([PathBuf::from("/")]),
+        }
+    }
+
+    /// `first`, then the sources opened, then the steps, with one slot per source.
+    fn into_plan(self, mut first: Vec<Step>) -> RootfsPlan {
+        let slots = self.opens.iter().map(|_| AtomicI32::new(-1)).collect();
+        first.extend(self.opens);
+        first.extend(self.steps);
+        RootfsPlan { steps: first, slots }
+    }
+
     /// The program's read-only binds, shallow targets first (so `/opt` is
     /// mounted before `/opt/extensions`), and its working directory.
     fn program_binds(&mut self, mounts: &[BindMount], cwd: &Path) -> Result<(), SandboxError> {
