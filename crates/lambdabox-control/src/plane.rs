@@ -259,7 +259,26 @@ impl ControlPlane {
                 None => return Err(ControlError::LayerVersionNotFound { arn }),
             }
         }
+        if out.len() > 1 {
+            self.check_layers_merge(&out).await?;
+        }
         Ok(out)
+    }
+
+    /// Layers are unpacked in order into one `/opt`: refuses a set in which
+    /// one layer's entries would lie under another's link, or a file would
+    /// stand where another layer has a directory (each layer alone was
+    /// inspected when it was published).
+    async fn check_layers_merge(&self, layers: &[FunctionLayer]) -> Result<(), ControlError> {
+        let mut zips = Vec::with_capacity(layers.len());
+        for layer in layers {
+            zips.push(self.blobs.get(&layer.code.blob_key).await?);
+        }
+        tokio::task::spawn_blocking(move || {
+            lambdabox_model::check_merged_packages(zips.iter().map(|z| z.as_ref())).map_err(ControlError::from)
+        })
+        .await
+        .expect("layer inspection does not panic")
     }
 
     pub async fn create_function(&self, region: &Region, req: CreateFunction) -> Result<FunctionView, ControlError> {

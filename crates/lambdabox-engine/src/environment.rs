@@ -93,8 +93,11 @@ impl ExecutionEnvironment {
         // /opt always exists, as on AWS: the layers, or an empty directory.
         let opt = spec.opt_dir.clone().unwrap_or_else(|| config.work_dir.join("empty"));
         mounts.push(BindMount { source: opt, target: "/opt".into() });
-        let bootstrap =
-            if spec.code_dir.join("bootstrap").is_file() { "/var/task/bootstrap" } else { "/opt/bootstrap" };
+        let bootstrap = if crate::code::stat_in(&spec.code_dir, "bootstrap").is_some_and(|m| m.is_file()) {
+            "/var/task/bootstrap"
+        } else {
+            "/opt/bootstrap"
+        };
         let memory_mb = f.memory_size.get();
         let assignment = Assignment {
             argv: argv(spec.family, &config.interpreters, bootstrap),
@@ -434,14 +437,11 @@ pub(crate) fn output_pipe() -> Result<(OwnedFd, OwnedFd, OwnedFd), EngineError> 
 
 fn check_bootstrap(code_dir: &std::path::Path, opt_dir: Option<&std::path::Path>) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
-    let candidates = [
-        Some((code_dir.join("bootstrap"), "/var/task/bootstrap")),
-        opt_dir.map(|d| (d.join("bootstrap"), "/opt/bootstrap")),
-    ];
-    for (path, shown) in candidates.into_iter().flatten() {
-        match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => return Ok(()),
-            Ok(meta) if meta.is_file() => return Err(format!("fork/exec {shown}: permission denied")),
+    let candidates = [Some((code_dir, "/var/task/bootstrap")), opt_dir.map(|d| (d, "/opt/bootstrap"))];
+    for (dir, shown) in candidates.into_iter().flatten() {
+        match crate::code::stat_in(dir, "bootstrap") {
+            Some(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => return Ok(()),
+            Some(meta) if meta.is_file() => return Err(format!("fork/exec {shown}: permission denied")),
             _ => {}
         }
     }

@@ -26,7 +26,7 @@ use lambdabox_model::{FunctionConfig, Region, RuntimeRegistry};
 use lambdabox_runtime_api::Invocation;
 use lambdabox_sandbox::{CgroupConfig, Identity, RootfsConfig};
 
-pub use code::CodeCache;
+pub use code::{CodeCache, UnpackAs};
 pub use error::EngineError;
 pub use logs::{TAIL_BYTES, file_name as log_file_name, tail_base64};
 pub use outcome::Outcome;
@@ -50,6 +50,9 @@ pub struct EngineConfig {
     pub cgroups: CgroupConfig,
     pub rootfs: RootfsConfig,
     pub identity: Identity,
+    /// Who unpacks deployment packages and layers: as root, a thread
+    /// confined to the directory it fills, as an unprivileged uid.
+    pub unpack_as: UnpackAs,
     pub interpreters: Interpreters,
     pub runtimes: RuntimeRegistry,
     /// How long INIT may take.
@@ -94,6 +97,11 @@ impl EngineConfig {
             work_dir,
             cgroups,
             identity: Identity::unprivileged_default(),
+            unpack_as: if nix::unistd::geteuid().is_root() {
+                UnpackAs::Confined { uid: UNPACK_ID, gid: UNPACK_ID }
+            } else {
+                UnpackAs::Server
+            },
             interpreters: Interpreters::default(),
             runtimes: RuntimeRegistry::builtin(),
             init_timeout: Duration::from_secs(10),
@@ -107,6 +115,11 @@ impl EngineConfig {
         })
     }
 }
+
+/// The host uid and gid that unpack packages when the server is root: in
+/// the range systemd leaves unused (above the container ranges), owned by
+/// no user and by no sandbox.
+pub const UNPACK_ID: u32 = 1_879_048_192;
 
 /// One synchronous invocation.
 #[derive(Debug, Clone)]
@@ -164,7 +177,7 @@ impl Engine {
             Ok(_) => {}
             Err(source) => return Err(EngineError::Cgroups { source }),
         }
-        let code = CodeCache::new(config.work_dir.join("code"))?;
+        let code = CodeCache::new(config.work_dir.join("code"), config.unpack_as)?;
         let clients = RuntimeClients::install(&config.work_dir.join("runtime"), &config.interpreters.python)?;
         let staging = &config.rootfs.staging_dir;
         std::fs::create_dir_all(staging).map_err(|source| EngineError::Unpack { path: staging.clone(), source })?;

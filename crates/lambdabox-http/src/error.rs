@@ -40,6 +40,17 @@ impl ApiError {
         )
     }
 
+    /// A failure of the platform, never of the request: a 500
+    /// `ServiceException` whose message names no host path or internal
+    /// detail (those go to the server's log).
+    pub fn service(message: &str) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            error_type: "ServiceException",
+            body: ErrorBody::service(message.to_owned()),
+        }
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::user(StatusCode::NOT_FOUND, "ResourceNotFoundException", message)
     }
@@ -88,12 +99,12 @@ impl From<ControlError> for ApiError {
             | E::ProvisionedOnLatest
             | E::InvalidTags(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),
             E::Store(source) => {
+                // The detail (paths under the data dir among it) is the
+                // operator's, not the caller's.
                 tracing::error!(error = ?source, "store failure");
-                return Self {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    error_type: "ServiceException",
-                    body: ErrorBody::service(message),
-                };
+                return Self::service(
+                    "The service could not read or write its state; the server's log has the details.",
+                );
             }
         };
         Self::user(status, error_type, message)

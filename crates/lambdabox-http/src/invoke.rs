@@ -56,11 +56,7 @@ impl From<InvokeError> for ApiError {
             },
             other => {
                 tracing::error!(error = ?other, "invoke failed");
-                ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    error_type: "ServiceException",
-                    body: lambdabox_proto::ErrorBody::service(format!("the invocation could not run: {other}")),
-                }
+                ApiError::service("Lambdabox could not run the invocation; the server's log has the details.")
             }
         }
     }

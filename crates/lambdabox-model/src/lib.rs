@@ -23,6 +23,6 @@ pub use config::{Architecture, EphemeralStorage, FunctionConfig, MemorySize, Tim
 pub use credentials::Credentials;
 pub use environment::Environment;
 pub use name::{FunctionName, FunctionRef, Qualifier};
-pub use package::{CodePackage, PackageError};
+pub use package::{CodePackage, PackageError, check_merged as check_merged_packages};
 pub use runtime::{RuntimeFamily, RuntimeRegistry, RuntimeSpec};
 pub use validation::ValidationError;

@@ -1,10 +1,20 @@
 //! Unpacked deployment packages, one directory per content address, shared
 //! read-only by every execution environment that runs that code.
+//!
+//! A package is hostile until proven otherwise: it is unpacked into a fresh
+//! staging directory by [`unpack::Unpacker`], which never follows a link,
+//! in a thread confined to that directory as an unprivileged uid
+//! ([`confine`]), and only then renamed into place. See docs/security.md.
+
+mod confine;
+mod unpack;
 
 use std::fs;
-use std::io::{self, Read};
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+pub use confine::UnpackAs;
 
 use crate::EngineError;
 
@@ -12,26 +22,53 @@ use crate::EngineError;
 #[derive(Debug, Clone)]
 pub struct CodeCache {
     root: PathBuf,
+    unpack_as: UnpackAs,
 }
 
 impl CodeCache {
-    pub fn new(root: PathBuf) -> Result<Self, EngineError> {
+    pub fn new(root: PathBuf, unpack_as: UnpackAs) -> Result<Self, EngineError> {
         fs::create_dir_all(&root).map_err(|source| EngineError::Unpack { path: root.clone(), source })?;
         set_mode(&root, 0o755).map_err(|source| EngineError::Unpack { path: root.clone(), source })?;
-        Ok(Self { root })
+        Ok(Self { root, unpack_as })
     }
 
     /// The directory holding the package `key`, unpacking `zip` there the
-    /// first time. Unpacking goes to a temporary sibling renamed into place,
-    /// so a directory that exists is always complete.
+    /// first time.
     pub fn ensure(&self, key: &str, zip: &Path) -> Result<PathBuf, EngineError> {
+        self.ensure_dir(key, &[zip])
+    }
+
+    /// The directory mounted at `/opt`: the layers unpacked in order into
+    /// one tree, later layers replacing earlier files (as on AWS); no layer
+    /// writes through a link another made. `None` without layers. Each
+    /// (blob key, zip) list is unpacked once.
+    pub fn ensure_layers(&self, layers: &[(String, PathBuf)]) -> Result<Option<PathBuf>, EngineError> {
+        if layers.is_empty() {
+            return Ok(None);
+        }
+        let keys: Vec<&str> = layers.iter().map(|(k, _)| k.as_str()).collect();
+        let key = format!("opt-{}", digest_hex(keys.join(",").as_bytes()));
+        let zips: Vec<&Path> = layers.iter().map(|(_, zip)| zip.as_path()).collect();
+        self.ensure_dir(&key, &zips).map(Some)
+    }
+
+    /// `ROOT/<key>`, made from `zips` in order the first time. Unpacking goes
+    /// to a temporary sibling renamed into place, so a directory that exists
+    /// is always complete.
+    fn ensure_dir(&self, key: &str, zips: &[&Path]) -> Result<PathBuf, EngineError> {
         let dir = self.root.join(key);
         if dir.is_dir() {
             return Ok(dir);
         }
         let staging = self.root.join(format!(".{key}.{}", uuid::Uuid::new_v4().simple()));
         let unpack_err = |source| EngineError::Unpack { path: staging.clone(), source };
-        let result = unpack(zip, &staging);
+        let result = fs::create_dir(&staging).and_then(|()| {
+            let files = zips.iter().map(fs::File::open).collect::<io::Result<Vec<_>>>()?;
+            confine::run(self.unpack_as, &staging, files, |root, files| {
+                let unpacker = unpack::Unpacker::new(root);
+                files.into_iter().try_for_each(|file| unpacker.unpack_zip(file))
+            })
+        });
         if let Err(source) = result {
             let _ = fs::remove_dir_all(&staging);
             return Err(unpack_err(source));
@@ -47,48 +84,15 @@ impl CodeCache {
     }
 }
 
-impl CodeCache {
-    /// The directory mounted at `/opt`: the layers unpacked in order into
-    /// one tree, later layers replacing earlier files (as on AWS). `None`
-    /// without layers. Each (blob key, zip) list is unpacked once.
-    pub fn ensure_layers(&self, layers: &[(String, PathBuf)]) -> Result<Option<PathBuf>, EngineError> {
-        if layers.is_empty() {
-            return Ok(None);
-        }
-        let keys: Vec<&str> = layers.iter().map(|(k, _)| k.as_str()).collect();
-        let key = format!("opt-{}", digest_hex(keys.join(",").as_bytes()));
-        let dir = self.root.join(&key);
-        if dir.is_dir() {
-            return Ok(Some(dir));
-        }
-        let staging = self.root.join(format!(".{key}.{}", uuid::Uuid::new_v4().simple()));
-        let unpack_err = |source| EngineError::Unpack { path: staging.clone(), source };
-        for (_, zip) in layers {
-            if let Err(source) = unpack(zip, &staging) {
-                let _ = fs::remove_dir_all(&staging);
-                return Err(unpack_err(source));
-            }
-        }
-        match fs::rename(&staging, &dir) {
-            Ok(()) => Ok(Some(dir)),
-            Err(_) if dir.is_dir() => {
-                let _ = fs::remove_dir_all(&staging);
-                Ok(Some(dir))
-            }
-            Err(source) => Err(unpack_err(source)),
-        }
-    }
-}
-
-/// Makes room for a new entry at `target` where an earlier layer left one:
-/// a file or link is replaced, a directory replaced by a file or link.
-fn replace_existing(target: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(target) {
-        Ok(meta) if meta.is_dir() => fs::remove_dir_all(target),
-        Ok(_) => fs::remove_file(target),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+/// What `name` in the unpacked directory `dir` is, resolved as the
+/// function would see it (links followed, but never out of `dir`): `None`
+/// when nothing is there or a link leads outside.
+pub(crate) fn stat_in(dir: &Path, name: &str) -> Option<fs::Metadata> {
+    use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
+    let root = fs::File::open(dir).ok()?;
+    let how = OpenHow::new().flags(OFlag::O_PATH | OFlag::O_CLOEXEC).resolve(ResolveFlag::RESOLVE_IN_ROOT);
+    let fd = nix::fcntl::openat2(&root, name, how).ok()?;
+    fs::File::from(fd).metadata().ok()
 }
 
 /// Lower-case hex SHA-256 of bytes.
@@ -99,47 +103,6 @@ pub(crate) fn digest_hex(bytes: &[u8]) -> String {
 
 fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     fs::set_permissions(path, fs::Permissions::from_mode(mode))
-}
-
-/// Unpacks a package that the control plane already inspected (paths stay
-/// inside, sizes within limits): directories 0755, files 0644 or 0755 when
-/// the zip marks them executable, symbolic links as links.
-fn unpack(zip: &Path, into: &Path) -> io::Result<()> {
-    let file = fs::File::open(zip)?;
-    let mut archive = zip::ZipArchive::new(io::BufReader::new(file)).map_err(io::Error::other)?;
-    fs::create_dir_all(into)?;
-    set_mode(into, 0o755)?;
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(io::Error::other)?;
-        let Some(relative) = entry.enclosed_name() else {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("unsafe entry {}", entry.name())));
-        };
-        let target = into.join(relative);
-        let mode = entry.unix_mode().unwrap_or(0o644);
-        if entry.is_dir() {
-            if fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
-                fs::remove_file(&target)?;
-            }
-            fs::create_dir_all(&target)?;
-            set_mode(&target, 0o755)?;
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-            set_mode(parent, 0o755)?;
-        }
-        replace_existing(&target)?;
-        if mode & 0o170000 == 0o120000 {
-            let mut link = String::new();
-            entry.read_to_string(&mut link)?;
-            symlink(link, &target)?;
-            continue;
-        }
-        let mut out = fs::File::create(&target)?;
-        io::copy(&mut entry, &mut out)?;
-        set_mode(&target, if mode & 0o111 != 0 { 0o755 } else { 0o644 })?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -162,7 +125,7 @@ mod tests {
         w.add_symlink("link", "lib/data.txt", SimpleFileOptions::default()).unwrap();
         w.finish().unwrap();
 
-        let cache = CodeCache::new(dir.path().join("code")).unwrap();
+        let cache = CodeCache::new(dir.path().join("code"), UnpackAs::Server).unwrap();
         let out = cache.ensure("abc", &zip_path).unwrap();
         let mode = |p: &str| fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode("bootstrap"), 0o755);
@@ -186,7 +149,7 @@ mod tests {
         let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
         zip_of(&a, &[("python/shared.py", "a"), ("python/only_a.py", "a")]);
         zip_of(&b, &[("python/shared.py", "b"), ("bin/tool", "b")]);
-        let cache = CodeCache::new(dir.path().join("code")).unwrap();
+        let cache = CodeCache::new(dir.path().join("code"), UnpackAs::Server).unwrap();
         assert_eq!(cache.ensure_layers(&[]).unwrap(), None);
         let opt = cache.ensure_layers(&[("ka".into(), a.clone()), ("kb".into(), b.clone())]).unwrap().unwrap();
         assert_eq!(fs::read_to_string(opt.join("python/shared.py")).unwrap(), "b");
