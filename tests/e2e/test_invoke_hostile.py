@@ -428,3 +428,55 @@ def test_privilege_escalation_is_refused(exec_server, lam_exec, innocent):
     assert body["chroot"] == "refused"
     assert body["unshare_user_mount"] == "refused"
     assert_contained(exec_server, lam_exec, innocent)
+
+
+SOCKET_FAMILIES = """
+    import errno, socket
+
+    def handler(event, context):
+        def attempt(family, kind, bind=None):
+            try:
+                s = socket.socket(family, kind)
+            except OSError as e:
+                return errno.errorcode.get(e.errno, str(e.errno))
+            try:
+                if bind is not None:
+                    s.bind(bind)
+                return "ok"
+            except OSError as e:
+                return "made, then " + errno.errorcode.get(e.errno, str(e.errno))
+            finally:
+                s.close()
+        # AF_VSOCK (40) bound to any CID on a port, as the finding did; the
+        # others by number: AF_PACKET, AF_BLUETOOTH, AF_ALG, AF_KEY, AF_CAN,
+        # AF_TIPC, AF_XDP, AF_RDS, AF_LLC, AF_IUCV, AF_QIPCRTR, AF_SMC.
+        vsock = attempt(40, socket.SOCK_STREAM, (0xFFFFFFFF, 5005))
+        others = {f: attempt(f, socket.SOCK_DGRAM) for f in (17, 31, 38, 15, 29, 30, 44, 21, 26, 32, 42, 43)}
+        others.update({f"{f}/stream": attempt(f, socket.SOCK_STREAM) for f in (17, 38, 44, 43)})
+        allowed = {
+            "unix": attempt(socket.AF_UNIX, socket.SOCK_STREAM),
+            "inet": attempt(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 0)),
+            "inet6": attempt(socket.AF_INET6, socket.SOCK_DGRAM),
+            "netlink": attempt(socket.AF_NETLINK, socket.SOCK_RAW),
+        }
+        return {"vsock": vsock, "others": sorted(set(others.values())), "allowed": allowed}
+"""
+
+
+def test_socket_families_beyond_unix_inet_and_netlink_are_refused(exec_server, lam_exec, innocent):
+    """Finding 3 of #13: AF_VSOCK reached the hypervisor; every other family is EAFNOSUPPORT."""
+    name = create(lam_exec, py_package(SOCKET_FAMILIES))
+    result = invoke(lam_exec, name).ok()
+    assert result["vsock"] == "EAFNOSUPPORT", result
+    assert result["others"] == ["EAFNOSUPPORT"], result
+    assert result["allowed"] == {"unix": "ok", "inet": "ok", "inet6": "ok", "netlink": "ok"}, result
+    # The host can still bind the vsock port the function tried to take.
+    if os.path.exists("/dev/vsock"):
+        try:
+            s = socket.socket(40, socket.SOCK_STREAM)
+        except OSError:
+            pass  # the host kernel has no vsock transport
+        else:
+            s.bind((0xFFFFFFFF, 5005))
+            s.close()
+    assert_contained(exec_server, lam_exec, innocent)

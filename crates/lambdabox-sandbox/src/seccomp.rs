@@ -4,7 +4,10 @@
 //! that widen the kernel attack surface: they fail with `EPERM`. `clone`
 //! with a namespace flag is refused the same way; `clone3`, whose flags sit
 //! behind a pointer seccomp cannot read, fails with `ENOSYS` so that libc
-//! falls back to `clone`. Syscalls of another architecture (the 32-bit
+//! falls back to `clone`. `socket` and `socketpair` work only for the
+//! families in [`SOCKET_FAMILIES`]; any other (`AF_VSOCK`, `AF_PACKET`,
+//! `AF_BLUETOOTH`, `AF_ALG`, …) fails with `EAFNOSUPPORT`, as if the kernel
+//! had no such family. Syscalls of another architecture (the 32-bit
 //! `int 0x80` ABI on x86_64) kill the process, as seccompiler's arch check
 //! does for any mismatch.
 //!
@@ -20,8 +23,12 @@ use seccompiler::{
 /// The compiled filters, in installation order.
 #[derive(Debug)]
 pub(crate) struct Filters {
-    pub(crate) programs: [BpfProgram; 2],
+    pub(crate) programs: [BpfProgram; 3],
 }
+
+/// The socket families a function may use: Unix sockets, IPv4, IPv6 and
+/// netlink (which `getaddrinfo` and `ip` use to list interfaces).
+pub(crate) const SOCKET_FAMILIES: [libc::c_int; 4] = [libc::AF_UNIX, libc::AF_INET, libc::AF_INET6, libc::AF_NETLINK];
 
 /// System calls that fail with `EPERM` inside the sandbox. (`c_long` is
 /// seccompiler's `i64` on the 64-bit architectures it supports.)
@@ -133,10 +140,30 @@ fn compile() -> Result<Filters, seccompiler::Error> {
     )
     .map_err(seccompiler::Error::Backend)?;
 
+    // One rule whose conditions all hold (the family is none of the
+    // allowed ones) for each of `socket` and `socketpair`; the family is
+    // their first argument, an `int`.
+    let other_family = || {
+        SOCKET_FAMILIES
+            .iter()
+            .map(|&family| SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, family as u64))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(SeccompRule::new)
+            .map_err(seccompiler::Error::Backend)
+    };
+    let sockets = SeccompFilter::new(
+        BTreeMap::from([(libc::SYS_socket, vec![other_family()?]), (libc::SYS_socketpair, vec![other_family()?])]),
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EAFNOSUPPORT as u32),
+        arch,
+    )
+    .map_err(seccompiler::Error::Backend)?;
+
     Ok(Filters {
         programs: [
             BpfProgram::try_from(deny).map_err(seccompiler::Error::Backend)?,
             BpfProgram::try_from(clone3).map_err(seccompiler::Error::Backend)?,
+            BpfProgram::try_from(sockets).map_err(seccompiler::Error::Backend)?,
         ],
     })
 }

@@ -211,3 +211,38 @@ print("fork", "ok" if os.waitpid(os.fork() or os._exit(0), 0) else "ok")
     let output = run_sh("seccomp-unshare", "/usr/bin/unshare -U /bin/true 2>&1; echo rc=$?");
     assert!(output.stdout.contains("Operation not permitted"), "{}", output.stdout);
 }
+
+#[test]
+fn only_unix_inet_inet6_and_netlink_sockets_can_be_made() {
+    // Families by number so the script needs no constants Python may lack:
+    // AF_VSOCK 40, AF_PACKET 17, AF_BLUETOOTH 31, AF_ALG 38, AF_KEY 15,
+    // AF_APPLETALK 5, AF_X25 9, AF_CAN 29, AF_TIPC 30, AF_XDP 44, AF_MCTP 45,
+    // and a number the kernel does not know (0x7ffff). A socketpair of
+    // AF_INET is allowed, and the kernel itself refuses it (EOPNOTSUPP).
+    let script = r#"
+import errno, socket
+def make(family, kind, pair=False):
+    try:
+        if pair:
+            a, b = socket.socketpair(family, kind)
+            a.close(); b.close()
+        else:
+            socket.socket(family, kind).close()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+allowed = [(1, socket.SOCK_STREAM), (2, socket.SOCK_DGRAM), (10, socket.SOCK_STREAM), (16, socket.SOCK_RAW)]
+print("allowed", [make(f, k) for f, k in allowed])
+print("pair", make(1, socket.SOCK_STREAM, True), make(40, socket.SOCK_STREAM, True), make(2, socket.SOCK_STREAM, True))
+denied = [40, 17, 31, 38, 15, 5, 9, 29, 30, 44, 45, 0x7ffff]
+print("denied", sorted(set(make(f, socket.SOCK_STREAM) for f in denied) | set(make(f, socket.SOCK_DGRAM) for f in denied)))
+"#;
+    let (mut spec, out, err) = common::sh("socket-families", "");
+    spec.argv = vec!["/usr/bin/python3".into(), "-S".into(), "-c".into(), script.into()];
+    let output = common::run(spec, out, err);
+    assert_eq!(
+        output.stdout, "allowed ['ok', 'ok', 'ok', 'ok']\npair ok EAFNOSUPPORT ENOTSUP\ndenied ['EAFNOSUPPORT']\n",
+        "stderr: {}",
+        output.stderr
+    );
+}
