@@ -279,3 +279,93 @@ def test_a_second_server_on_the_same_data_dir_refuses_to_start(fresh):
     assert "lambdabox ready" not in proc.stdout
     assert proc.stderr.strip(), "no reason given on stderr"
     assert fresh.client().get_function(FunctionName="first-owner")["Configuration"]["FunctionName"] == "first-owner"
+
+
+def test_restart_right_after_kill_9_under_cpu_load(fresh):
+    """Finding 12 of #13: after kill -9 the restarted server said the data dir
+    was in use, because a child forked from the dead server (a sandbox being
+    built) still held the lock. Busy loops on every core slow such children
+    down; cold starts run all the time so that sandboxes are being built at
+    the moment of each kill. Every restart must come up at once."""
+    import os
+    import subprocess
+    import time
+
+    from support import python_zip as zipped
+
+    client = fresh.client()
+    names = [f"restart-load-{i}" for i in range(3)]
+    for name in names:
+        create_function(client, name, zipped(marker=name))
+    burners = [
+        subprocess.Popen(["python3", "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+        for _ in range(os.cpu_count() or 2)
+    ]
+    try:
+        for round_no in range(5):
+            stop = threading.Event()
+
+            def churn(url=fresh.url):
+                c = lambda_client(url)
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    name = names[n % len(names)]
+                    try:
+                        # A new configuration retires the warm environments:
+                        # every invoke is a cold start that builds a sandbox.
+                        c.update_function_configuration(FunctionName=name, Environment={"Variables": {"N": str(n)}})
+                        c.invoke(FunctionName=name, Payload=b"{}")
+                    except Exception:
+                        if stop.is_set():
+                            return
+
+            workers = [threading.Thread(target=churn, daemon=True) for _ in range(3)]
+            for w in workers:
+                w.start()
+            time.sleep(0.3 + 0.2 * round_no)
+            assert fresh.kill9() == -signal.SIGKILL
+            stop.set()
+            started = time.monotonic()
+            fresh.start()  # fails the test if the server exits or prints no ready line
+            assert time.monotonic() - started < 20, "the restart waited too long"
+            client = fresh.client()
+            for name in names:
+                assert client.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
+            for w in workers:
+                w.join(timeout=30)
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+    assert client.invoke(FunctionName=names[0], Payload=b"{}")["StatusCode"] == 200
+
+
+def test_a_process_holding_the_data_dir_is_named_after_a_bounded_wait(new_server, data_dir_path):
+    """A holder that does not go away: start-up waits a bounded time, then exits
+    naming the holder's pid."""
+    import subprocess
+    import time
+
+    data_dir_path.mkdir(parents=True)
+    (data_dir_path / "lock").write_text("")
+    holder = subprocess.Popen(
+        ["python3", "-c", f"import fcntl,time\nf=open('{data_dir_path}/lock','r+')\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(120)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        srv = new_server(start=False, data_dir=data_dir_path)
+        started = time.monotonic()
+        proc = subprocess.run(
+            [str(srv.binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data_dir_path)],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+        waited = time.monotonic() - started
+        assert proc.returncode != 0
+        assert f"pid {holder.pid}" in proc.stderr, proc.stderr
+        assert "in use by another lambdabox" in proc.stderr
+        assert waited >= 4, f"gave up after {waited:.1f} s without waiting for the holder"
+    finally:
+        holder.kill()
+        holder.wait()

@@ -3,6 +3,7 @@
 
 mod builtin_s3;
 mod dispatch;
+mod lock;
 mod logs;
 mod serve;
 

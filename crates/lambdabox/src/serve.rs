@@ -1,7 +1,6 @@
 //! `lambdabox serve`: opens the data dir, wires the store, control plane and
 //! routes, and serves until SIGINT or SIGTERM.
 
-use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -120,13 +119,14 @@ fn parse_region(s: &str) -> Result<Region, String> {
     Region::parse(s).ok_or_else(|| format!("'{s}' is not a region name such as us-east-1"))
 }
 
+/// How long start-up waits for a predecessor still holding the data dir.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("create data dir {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize().context("resolve data dir")?;
     tracing::debug!(credentials = ?args.credentials, "known credentials");
-    let lock_path = data_dir.join("lock");
-    let lock = File::create(&lock_path).with_context(|| format!("create {}", lock_path.display()))?;
-    lock.try_lock().with_context(|| format!("data dir {} is in use by another lambdabox", data_dir.display()))?;
+    let lock = crate::lock::DataDirLock::acquire(&data_dir, LOCK_WAIT)?;
 
     let store = SqliteStore::open(&data_dir.join("lambdabox.db")).context("open metadata store")?;
     let blobs = BlobStore::local(&data_dir.join("blobs")).context("open blob store")?;
