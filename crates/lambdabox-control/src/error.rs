@@ -98,6 +98,16 @@ pub enum ControlError {
     CodeStorageExceeded,
     #[error("{0}")]
     InvalidTags(String),
+    /// Updates kept racing another writer of the same function.
+    #[error("The operation cannot be performed at this time. An update is in progress for resource: {arn}")]
+    UpdateInProgress { arn: String },
+    /// The identifier names another account (AWS's `AccessDeniedException`;
+    /// the edge names the operation in the message, as AWS does).
+    #[error("User: arn:aws:iam::{caller}:root is not authorized to perform this action on resource: {resource}")]
+    OtherAccount { caller: String, resource: String },
+    /// The identifier names another region than the request's.
+    #[error("Functions from '{function_region}' are not reachable in this region ('{region}')")]
+    OtherRegion { function_region: String, region: String },
     #[error("internal error: {0}")]
     Store(#[from] StoreError),
 }

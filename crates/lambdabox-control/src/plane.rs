@@ -11,6 +11,7 @@ use lambdabox_model::limits::{
     CODE_REQUEST_BODY, CODE_SIZE_UNZIPPED, CODE_SIZE_ZIPPED, CONCURRENT_EXECUTIONS, LAYERS_MAX, LIST_DEFAULT_PAGE,
     LIST_MAX_ITEMS, TOTAL_CODE_SIZE,
 };
+use lambdabox_model::name::Foreign;
 use lambdabox_model::{
     AccountId, Architecture, CodePackage, Environment, EphemeralStorage, FunctionConfig, FunctionName, FunctionRef,
     MemorySize, Region, RuntimeRegistry, Timeout, ValidationError, VpcConfig,
@@ -154,13 +155,36 @@ impl ControlPlane {
 
     /// Parses a function identifier and loads its record; `$LATEST` is the
     /// only version until versions are published.
+    /// Parses a function identifier and refuses one that names another
+    /// account or region than the request's: never act on the local function
+    /// of that name.
+    pub(crate) fn function_ref(
+        &self,
+        region: &Region,
+        identifier: &str,
+        field: &str,
+    ) -> Result<FunctionRef, ControlError> {
+        let function = FunctionRef::parse(identifier, field)?;
+        match function.foreign(&self.config.account, region) {
+            None => Ok(function),
+            Some(Foreign::Account { .. }) => Err(ControlError::OtherAccount {
+                caller: self.config.account.to_string(),
+                resource: identifier.to_owned(),
+            }),
+            Some(Foreign::Region { function_region }) => Err(ControlError::OtherRegion {
+                function_region: function_region.to_string(),
+                region: region.to_string(),
+            }),
+        }
+    }
+
     pub(crate) async fn load(
         &self,
         region: &Region,
         identifier: &str,
         qualifier: Option<&str>,
     ) -> Result<FunctionRecord, ControlError> {
-        let function = FunctionRef::parse(identifier, "functionName")?;
+        let function = self.function_ref(region, identifier, "functionName")?;
         let qualifier = merge_qualifier(&function, qualifier)?;
         let name = function.name.clone();
         let record = blocking(&self.store, move |s| s.get(&name)).await?;
@@ -282,7 +306,7 @@ impl ControlPlane {
     }
 
     pub async fn create_function(&self, region: &Region, req: CreateFunction) -> Result<FunctionView, ControlError> {
-        let function = FunctionRef::parse(&req.function_name, "functionName")?;
+        let function = self.function_ref(region, &req.function_name, "functionName")?;
         if function.qualifier.is_some() {
             return Err(ValidationError::pattern(
                 &req.function_name,
@@ -389,27 +413,34 @@ impl ControlPlane {
         check_revision(&record.latest, req.revision_id.as_deref())?;
         let (code, zip) = self.read_code(req.code, "UpdateFunctionCode").await?;
         check_combined_size(&code, &record.latest.layers)?;
-        let mut config = record.latest.clone();
-        if req.architectures.is_some() {
-            config.architectures = architectures(req.architectures)?;
-        }
-        let old_blob = std::mem::replace(&mut config.code, code).blob_key;
-        config.last_modified = now();
-        config.revision_id = new_revision();
+        let architectures = req.architectures.is_some().then(|| architectures(req.architectures)).transpose()?;
+        let apply = |latest: &FunctionConfig| {
+            let mut config = latest.clone();
+            if let Some(a) = &architectures {
+                config.architectures = a.clone();
+            }
+            config.code = code.clone();
+            config.last_modified = now();
+            config.revision_id = new_revision();
+            config
+        };
         if req.dry_run {
-            return Ok(self.view(region, FunctionRecord { latest: config, tags: record.tags }));
+            return Ok(self.view(region, FunctionRecord { latest: apply(&record.latest), tags: record.tags }));
         }
         let _guard = self.code_lock.lock().await;
-        self.put_blob(&config.code, zip).await?;
-        let result = self.commit_update(region, &config, &record.latest.revision_id).await;
-        let released = if result.is_ok() { old_blob } else { config.code.blob_key.clone() };
+        self.put_blob(&code, zip).await?;
+        let result = self.commit_rebased(region, identifier, req.revision_id.as_deref(), record, apply).await;
+        let released = match &result {
+            Ok((_, old)) => old.code.blob_key.clone(),
+            Err(_) => code.blob_key.clone(),
+        };
         self.release_blob(&released).await?;
-        result?;
+        let (record, _) = result?;
         drop(_guard);
         if req.publish {
-            return self.publish_version(region, config.name.as_str(), None, None, None).await;
+            return self.publish_version(region, record.latest.name.as_str(), None, None, None).await;
         }
-        Ok(self.view(region, FunctionRecord { latest: config, tags: record.tags }))
+        Ok(self.view(region, record))
     }
 
     pub async fn update_function_configuration(
@@ -420,51 +451,107 @@ impl ControlPlane {
     ) -> Result<FunctionView, ControlError> {
         let record = self.load(region, identifier, None).await?;
         check_revision(&record.latest, req.revision_id.as_deref())?;
-        let mut c = record.latest.clone();
-        if let Some(role) = req.role {
-            c.role = parse_role(&role)?;
+        // Everything is parsed and checked once; `apply` only assigns, so
+        // it can be applied again to a newer $LATEST.
+        let role = req.role.as_deref().map(parse_role).transpose()?;
+        let description = req.description.as_deref().map(parse_description).transpose()?;
+        let timeout = req.timeout.map(Timeout::parse).transpose()?;
+        let memory_size = req.memory_size.map(MemorySize::parse).transpose()?;
+        let ephemeral_storage = req.ephemeral_storage.map(EphemeralStorage::parse).transpose()?;
+        let environment = req.environment.map(Environment::parse).transpose()?;
+        let layers = match req.layers {
+            Some(layers) => Some(self.layers(region, layers).await?),
+            None => None,
+        };
+        let tracing = req.tracing_mode.is_some().then(|| tracing_mode(req.tracing_mode)).transpose()?;
+        let runtime_handler = if req.runtime.is_some() || req.handler.is_some() {
+            let runtime = req.runtime.unwrap_or_else(|| record.latest.runtime.clone());
+            let handler = req.handler.unwrap_or_else(|| record.latest.handler.clone());
+            Some((self.runtime_and_handler(&runtime, &handler)?, handler))
+        } else {
+            None
+        };
+        let (vpc, dlq, kms) = (req.vpc.map(vpc_config), req.dead_letter_target_arn, req.kms_key_arn);
+        if let Some(layers) = &layers {
+            check_combined_size(&record.latest.code, layers)?;
         }
-        if let Some(d) = req.description {
-            c.description = parse_description(&d)?;
+        let apply = |latest: &FunctionConfig| {
+            let mut c = latest.clone();
+            if let Some(role) = &role {
+                c.role = role.clone();
+            }
+            if let Some(d) = &description {
+                c.description = d.clone();
+            }
+            if let Some(t) = timeout {
+                c.timeout = t;
+            }
+            if let Some(m) = memory_size {
+                c.memory_size = m;
+            }
+            if let Some(e) = ephemeral_storage {
+                c.ephemeral_storage = e;
+            }
+            if let Some(vars) = &environment {
+                c.environment = Some(vars.clone());
+            }
+            if let Some(layers) = &layers {
+                c.layers = layers.clone();
+            }
+            if let Some(vpc) = &vpc {
+                c.vpc = Some(vpc.clone());
+            }
+            if let Some(dlq) = &dlq {
+                c.dead_letter_target_arn = Some(dlq.clone()).filter(|s| !s.is_empty());
+            }
+            if let Some(kms) = &kms {
+                c.kms_key_arn = Some(kms.clone()).filter(|s| !s.is_empty());
+            }
+            if let Some(t) = &tracing {
+                c.tracing_mode = t.clone();
+            }
+            if let Some((runtime, handler)) = &runtime_handler {
+                c.runtime = runtime.clone();
+                c.handler = handler.clone();
+            }
+            c.last_modified = now();
+            c.revision_id = new_revision();
+            c
+        };
+        let (record, _) = self.commit_rebased(region, identifier, req.revision_id.as_deref(), record, apply).await?;
+        Ok(self.view(region, record))
+    }
+
+    /// Commits `apply(latest)` as the new $LATEST. When another update
+    /// commits first and the caller named no RevisionId, the change is
+    /// applied again to the newer $LATEST (AWS serialises updates; a caller
+    /// who did not ask for a revision check never gets a precondition
+    /// failure). Returns the new record and the $LATEST it replaced.
+    async fn commit_rebased(
+        &self,
+        region: &Region,
+        identifier: &str,
+        caller_revision: Option<&str>,
+        mut record: FunctionRecord,
+        apply: impl Fn(&FunctionConfig) -> FunctionConfig,
+    ) -> Result<(FunctionRecord, FunctionConfig), ControlError> {
+        const ATTEMPTS: usize = 64;
+        for _ in 0..ATTEMPTS {
+            let config = apply(&record.latest);
+            match self.commit_update(region, &config, &record.latest.revision_id).await {
+                Ok(()) => {
+                    let old = std::mem::replace(&mut record.latest, config);
+                    return Ok((record, old));
+                }
+                Err(ControlError::RevisionMismatch) if caller_revision.is_none() => {
+                    record = self.load(region, identifier, None).await?;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        if let Some(t) = req.timeout {
-            c.timeout = Timeout::parse(t)?;
-        }
-        if let Some(m) = req.memory_size {
-            c.memory_size = MemorySize::parse(m)?;
-        }
-        if let Some(e) = req.ephemeral_storage {
-            c.ephemeral_storage = EphemeralStorage::parse(e)?;
-        }
-        if let Some(vars) = req.environment {
-            c.environment = Some(Environment::parse(vars)?);
-        }
-        if let Some(layers) = req.layers {
-            c.layers = self.layers(region, layers).await?;
-            check_combined_size(&c.code, &c.layers)?;
-        }
-        if let Some(vpc) = req.vpc {
-            c.vpc = Some(vpc_config(vpc));
-        }
-        if let Some(dlq) = req.dead_letter_target_arn {
-            c.dead_letter_target_arn = Some(dlq).filter(|s| !s.is_empty());
-        }
-        if let Some(kms) = req.kms_key_arn {
-            c.kms_key_arn = Some(kms).filter(|s| !s.is_empty());
-        }
-        if req.tracing_mode.is_some() {
-            c.tracing_mode = tracing_mode(req.tracing_mode)?;
-        }
-        if req.runtime.is_some() || req.handler.is_some() {
-            let runtime = req.runtime.unwrap_or_else(|| c.runtime.clone());
-            let handler = req.handler.unwrap_or_else(|| c.handler.clone());
-            c.runtime = self.runtime_and_handler(&runtime, &handler)?;
-            c.handler = handler;
-        }
-        c.last_modified = now();
-        c.revision_id = new_revision();
-        self.commit_update(region, &c, &record.latest.revision_id).await?;
-        Ok(self.view(region, FunctionRecord { latest: c, tags: record.tags }))
+        Err(ControlError::UpdateInProgress {
+            arn: function_arn(region, &self.config.account, record.latest.name.as_str()),
+        })
     }
 
     async fn commit_update(
@@ -488,7 +575,7 @@ impl ControlPlane {
         identifier: &str,
         qualifier: Option<&str>,
     ) -> Result<(), ControlError> {
-        let function = FunctionRef::parse(identifier, "functionName")?;
+        let function = self.function_ref(region, identifier, "functionName")?;
         let qualifier = qualifier.map(str::to_owned).or(function.qualifier.map(|q| q.to_string()));
         if qualifier.as_deref() == Some("$LATEST") {
             return Err(ControlError::DeleteLatestQualifier);
@@ -512,7 +599,7 @@ impl ControlPlane {
         if !resource.starts_with("arn:") {
             return Err(ValidationError::pattern(resource, "resource", "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:[a-zA-Z0-9-_]+|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})").into());
         }
-        let function = FunctionRef::parse(resource, "resource")?;
+        let function = self.function_ref(region, resource, "resource")?;
         let name = function.name.clone();
         blocking(&self.store, move |s| s.get(&name)).await?.ok_or_else(|| self.not_found(region, &function.name, None))
     }

@@ -3,7 +3,7 @@
 //! the configuration it names.
 
 use lambdabox_model::arn::qualified_function_arn;
-use lambdabox_model::{FunctionConfig, FunctionName, FunctionRef, Region};
+use lambdabox_model::{FunctionConfig, FunctionName, Region};
 use lambdabox_store::{FunctionRecord, StoreError};
 
 use crate::plane::{
@@ -64,7 +64,7 @@ impl ControlPlane {
         qualifier: Option<&str>,
         sample: Option<f64>,
     ) -> Result<FunctionView, ControlError> {
-        let function = FunctionRef::parse(identifier, "functionName")?;
+        let function = self.function_ref(region, identifier, "functionName")?;
         let qualifier = merge_qualifier(&function, qualifier)?;
         // The record, version and alias may all be in memory (no blocking-pool hop).
         if let Some(record) = self.store.peek(&function.name) {

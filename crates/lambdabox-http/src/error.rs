@@ -73,7 +73,8 @@ impl From<ControlError> for ApiError {
             E::FunctionAlreadyExists { .. }
             | E::AliasAlreadyExists { .. }
             | E::VersionInUse { .. }
-            | E::StatementExists { .. } => (StatusCode::CONFLICT, "ResourceConflictException"),
+            | E::StatementExists { .. }
+            | E::UpdateInProgress { .. } => (StatusCode::CONFLICT, "ResourceConflictException"),
             E::RevisionMismatch => (StatusCode::PRECONDITION_FAILED, "PreconditionFailedException"),
             E::RequestTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException"),
             E::CodeStorageExceeded => (StatusCode::BAD_REQUEST, "CodeStorageExceededException"),
@@ -98,6 +99,16 @@ impl From<ControlError> for ApiError {
             | E::ProvisionedAboveReserved
             | E::ProvisionedOnLatest
             | E::InvalidTags(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),
+            E::OtherAccount { caller, resource } => {
+                let message = match crate::operation::current() {
+                    Some(action) => format!(
+                        "User: arn:aws:iam::{caller}:root is not authorized to perform: lambda:{action} on resource: {resource} because no resource-based policy allows the lambda:{action} action"
+                    ),
+                    None => message,
+                };
+                return Self::user(StatusCode::FORBIDDEN, "AccessDeniedException", message);
+            }
+            E::OtherRegion { .. } => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
             E::Store(source) => {
                 // The detail (paths under the data dir among it) is the
                 // operator's, not the caller's.

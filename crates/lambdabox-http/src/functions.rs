@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use lambdabox_control::{CodeSource, CreateFunction, FunctionView, UpdateFunctionCode, UpdateFunctionConfiguration};
@@ -111,15 +111,13 @@ pub async fn get(
     State(state): State<AppState>,
     RequestRegion(region): RequestRegion,
     Path(name): Path<String>,
-    headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<GetFunctionResponse>, ApiError> {
     let view = state.invoker.control().get_function(&region, &name, qualifier(&uri).as_deref()).await?;
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     Ok(Json(GetFunctionResponse {
         code: FunctionCodeLocation {
             repository_type: "S3".into(),
-            location: format!("http://{host}/_lambdabox/code/{}", view.config.code.blob_key),
+            location: code_location(&state, &view.config.code.blob_key),
         },
         tags: (!view.tags.is_empty()).then(|| view.tags.clone()),
         concurrency: state
@@ -216,6 +214,12 @@ pub async fn delete(
         state.invoker.engine().retire_function(function.name.as_str()).await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where a stored package is downloaded from (`Code.Location`,
+/// `Content.Location`): under the configured public endpoint.
+pub(crate) fn code_location(state: &AppState, blob_key: &str) -> String {
+    format!("{}/_lambdabox/code/{blob_key}", state.public_endpoint)
 }
 
 /// Serves a stored package by its content address (`Code.Location`).

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use lambdabox_control::{LayerFilter, LayerVersionView, PublishLayerVersion};
 use lambdabox_proto::control::FunctionCode;
@@ -20,12 +20,11 @@ use crate::functions::code_source;
 use crate::region::RequestRegion;
 use crate::{ApiError, AppState};
 
-fn response(view: LayerVersionView, headers: &HeaderMap) -> LayerVersionResponse {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+fn response(view: LayerVersionView, state: &AppState) -> LayerVersionResponse {
     let l = view.layer;
     LayerVersionResponse {
         content: LayerVersionContentOutput {
-            location: format!("http://{host}/_lambdabox/code/{}", l.code.blob_key),
+            location: crate::functions::code_location(state, &l.code.blob_key),
             code_sha256: l.code.sha256,
             code_size: l.code.size,
         },
@@ -66,7 +65,6 @@ pub async fn publish(
     State(state): State<AppState>,
     RequestRegion(region): RequestRegion,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: PublishLayerVersionRequest = json(body, "PublishLayerVersion")?;
@@ -84,17 +82,16 @@ pub async fn publish(
         license_info: req.license_info,
     };
     let view = state.invoker.control().publish_layer_version(&region, &name, input).await?;
-    Ok((StatusCode::CREATED, Json(response(view, &headers))).into_response())
+    Ok((StatusCode::CREATED, Json(response(view, &state))).into_response())
 }
 
 pub async fn get(
     State(state): State<AppState>,
     RequestRegion(region): RequestRegion,
     Path((name, version)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Json<LayerVersionResponse>, ApiError> {
     let view = state.invoker.control().get_layer_version(&region, &name, &version).await?;
-    Ok(Json(response(view, &headers)))
+    Ok(Json(response(view, &state)))
 }
 
 pub async fn delete(
@@ -123,13 +120,12 @@ pub async fn list_versions(
 pub async fn list_or_find(
     State(state): State<AppState>,
     RequestRegion(region): RequestRegion,
-    headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     if query_value(uri.query(), "find").as_deref() == Some("LayerVersion") {
         let arn = query_value(uri.query(), "Arn").unwrap_or_default();
         let view = state.invoker.control().get_layer_version_by_arn(&region, &arn).await?;
-        return Ok(Json(response(view, &headers)).into_response());
+        return Ok(Json(response(view, &state)).into_response());
     }
     let page = state.invoker.control().list_layers(&region, filter(&uri)?).await?;
     Ok(Json(ListLayersResponse {

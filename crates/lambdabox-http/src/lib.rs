@@ -10,6 +10,7 @@ mod event_invoke;
 mod functions;
 mod invoke;
 mod layers;
+pub mod operation;
 mod policy;
 mod region;
 mod tags;
@@ -37,6 +38,10 @@ pub struct AppState {
     pub default_region: Region,
     /// The CloudWatch Logs API, served on `POST /`.
     pub logs: lambdabox_logs::LogsApi,
+    /// The base URL clients reach this server at (`http://host:port`, no
+    /// trailing slash): `Code.Location` and layer `Content.Location` point
+    /// under it, never at whatever `Host` a request carried.
+    pub public_endpoint: String,
 }
 
 /// The largest request body any route accepts (a CreateFunction with a
@@ -82,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/2016-08-19/account-settings", get(account::settings))
         .route("/2016-08-19/account-settings/", get(account::settings))
         .route("/_lambdabox/code/{key}", get(functions::download_code))
+        .route_layer(middleware::from_fn(operation::name_operation))
         .fallback(error::unknown_operation)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(request_id))

@@ -168,9 +168,56 @@ impl FunctionRef {
     }
 }
 
+/// Why an identifier names a function this server cannot act on for a
+/// request served in one account and region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Foreign {
+    /// The ARN names another account: AWS answers `AccessDeniedException`
+    /// (no resource-based policy lets the caller in).
+    Account { account: AccountId },
+    /// The ARN names another region: AWS answers `ResourceNotFoundException`,
+    /// `Functions from 'us-west-2' are not reachable in this region ('us-east-1')`.
+    Region { function_region: Region },
+}
+
+impl FunctionRef {
+    /// Whether the identifier names another account or region than the
+    /// request's (a plain name names none).
+    pub fn foreign(&self, account: &AccountId, region: &Region) -> Option<Foreign> {
+        if let Some(named) = self.account.as_ref().filter(|a| *a != account) {
+            return Some(Foreign::Account { account: named.clone() });
+        }
+        if let Some(named) = self.region.as_ref().filter(|r| *r != region) {
+            return Some(Foreign::Region { function_region: named.clone() });
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_accounts_and_regions() {
+        let (ours, here) = (AccountId::parse("000000000000").unwrap(), Region::parse("us-east-1").unwrap());
+        let other = |s: &str| FunctionRef::parse(s, "functionName").unwrap().foreign(&ours, &here);
+        assert_eq!(other("f"), None);
+        assert_eq!(other("arn:aws:lambda:us-east-1:000000000000:function:f:1"), None);
+        assert_eq!(other("000000000000:function:f"), None);
+        assert_eq!(
+            other("arn:aws:lambda:us-east-1:222222222222:function:x"),
+            Some(Foreign::Account { account: AccountId::parse("222222222222").unwrap() })
+        );
+        assert!(matches!(other("222222222222:function:x"), Some(Foreign::Account { .. })));
+        // Another account wins over another region, as AWS checks access first.
+        assert!(matches!(other("arn:aws:lambda:eu-west-1:222222222222:function:x"), Some(Foreign::Account { .. })));
+        assert_eq!(
+            other("arn:aws:lambda:eu-west-1:000000000000:function:x"),
+            Some(Foreign::Region { function_region: Region::parse("eu-west-1").unwrap() })
+        );
+        assert!(matches!(other("eu-west-1:000000000000:function:x"), Some(Foreign::Region { .. })));
+    }
 
     #[test]
     fn names() {

@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[,…]` (function URLs with AWS_IAM, the S3 endpoint).
     #[arg(long, env = "LAMBDABOX_CREDENTIALS", default_value = "test:test", value_parser = parse_credentials)]
     credentials: Credentials,
+    /// The base URL clients reach this server at (`http://host:port`), used
+    /// in the download links GetFunction and GetLayerVersion return; by
+    /// default the listening address (127.0.0.1 when listening on all).
+    #[arg(long, env = "LAMBDABOX_PUBLIC_ENDPOINT", value_parser = parse_endpoint)]
+    public_endpoint: Option<String>,
     /// A second address serving only function URLs and HTTP APIs.
     #[arg(long, env = "LAMBDABOX_FRONT_DOOR_LISTEN")]
     front_door_listen: Option<SocketAddr>,
@@ -109,6 +114,26 @@ impl CodeS3Args {
 
 fn parse_credentials(s: &str) -> Result<Credentials, String> {
     Credentials::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_endpoint(s: &str) -> Result<String, String> {
+    let trimmed = s.trim_end_matches('/');
+    let rest = trimmed.strip_prefix("http://").or_else(|| trimmed.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => Ok(trimmed.to_owned()),
+        _ => Err(format!("'{s}' is not a base URL such as http://lambdabox.internal:9070")),
+    }
+}
+
+/// `http://<addr>`, with an unspecified address (listening on all) shown
+/// as loopback.
+fn default_endpoint(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 fn parse_account(s: &str) -> Result<AccountId, String> {
@@ -198,7 +223,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     )
     .context("open the front door (function URLs, HTTP APIs)")?;
-    let lambda = front_door.wrap(lambdabox_http::router(AppState { invoker, default_region: args.region, logs }));
+    let public_endpoint = args.public_endpoint.clone().unwrap_or_else(|| default_endpoint(addr));
+    let lambda = front_door.wrap(lambdabox_http::router(AppState {
+        invoker,
+        default_region: args.region,
+        logs,
+        public_endpoint,
+    }));
     let app = crate::dispatch::Dispatcher { s3, lambda }.into_router();
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
     // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
