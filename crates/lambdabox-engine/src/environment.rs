@@ -39,6 +39,8 @@ pub struct EnvironmentSpec {
     /// reported in the first REPORT line, and the runtime sees
     /// `AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`.
     pub provisioned: bool,
+    /// Where its log stream goes, and the log quotas.
+    pub(crate) logs: std::sync::Arc<crate::logs::LogQuotas>,
 }
 
 /// A live execution environment.
@@ -84,7 +86,7 @@ impl ExecutionEnvironment {
         {
             return Ok(Err(Outcome::InvalidEntrypoint { message }));
         }
-        let logs = LogStream::open(&config.data_dir.join("logs"), f.name.as_str(), &f.version)?;
+        let logs = LogStream::open(&spec.logs, f.name.as_str(), &f.version)?;
 
         let mut mounts = vec![BindMount { source: spec.code_dir.clone(), target: "/var/task".into() }];
         if let Some(dir) = &spec.runtime_dir {

@@ -28,7 +28,7 @@ use lambdabox_sandbox::{CgroupConfig, Identity, RootfsConfig};
 
 pub use code::{CodeCache, UnpackAs};
 pub use error::EngineError;
-pub use logs::{TAIL_BYTES, file_name as log_file_name, tail_base64};
+pub use logs::{LogLimits, TAIL_BYTES, file_name as log_file_name, tail_base64};
 pub use outcome::Outcome;
 pub use runtimes::Interpreters;
 
@@ -72,6 +72,8 @@ pub struct EngineConfig {
     pub python_zygotes: usize,
     /// The same for Node.js.
     pub nodejs_zygotes: usize,
+    /// How much log a function and an invocation may write.
+    pub log_limits: LogLimits,
 }
 
 impl EngineConfig {
@@ -112,6 +114,7 @@ impl EngineConfig {
             spare_sandboxes: 4,
             python_zygotes: 2,
             nodejs_zygotes: 2,
+            log_limits: LogLimits::default(),
         })
     }
 }
@@ -164,6 +167,7 @@ pub struct Engine {
     spares: Arc<Spares>,
     python_zygotes: Arc<Spares>,
     node_zygotes: Arc<Spares>,
+    logs: Arc<logs::LogQuotas>,
 }
 
 impl Engine {
@@ -197,6 +201,7 @@ impl Engine {
         };
         let python_zygotes = zygotes(lambdabox_model::RuntimeFamily::Python, config.python_zygotes, "zp");
         let node_zygotes = zygotes(lambdabox_model::RuntimeFamily::Nodejs, config.nodejs_zygotes, "zn");
+        let logs = Arc::new(logs::LogQuotas::new(config.data_dir.join("logs"), config.log_limits));
         let engine = Arc::new(Self {
             spares,
             python_zygotes,
@@ -208,6 +213,7 @@ impl Engine {
             next_id: AtomicU64::new(1),
             boot,
             provisioned: Default::default(),
+            logs,
         });
         pool::spawn_reaper(Arc::downgrade(&engine.pools), engine.config.keep_alive);
         pool::spawn_freezer(Arc::downgrade(&engine.pools), engine.config.freeze_grace);
@@ -255,6 +261,7 @@ impl Engine {
                     opt_dir,
                     runtime_dir: self.clients.dir(family),
                     provisioned: false,
+                    logs: self.logs.clone(),
                 };
                 match self.start_environment(spec, timeout).await? {
                     Ok(env) => (env, true),
@@ -396,6 +403,7 @@ impl Engine {
                 opt_dir: opt_dir.clone(),
                 runtime_dir: self.clients.dir(family),
                 provisioned: true,
+                logs: self.logs.clone(),
             };
             // Provisioning is not waited on by an invocation: it leaves the
             // spares to cold starts.

@@ -12,10 +12,7 @@ pub fn json<T: DeserializeOwned + Default>(
     body: Result<Bytes, BytesRejection>,
     operation: &str,
 ) -> Result<T, ApiError> {
-    let body = body.map_err(|rejection| match rejection {
-        BytesRejection::FailedToBufferBody(_) => ApiError::request_too_large(operation),
-        other => ApiError::invalid_request_content(other.body_text()),
-    })?;
+    let body = body.map_err(|rejection| crate::limits::unreadable_body(rejection, Some(operation)))?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }

@@ -6,7 +6,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lambdabox_control::ControlError;
 use lambdabox_model::environment::EnvironmentError;
-use lambdabox_model::limits::CODE_REQUEST_BODY;
 use lambdabox_model::runtime::HandlerError;
 use lambdabox_proto::ErrorBody;
 
@@ -32,12 +31,40 @@ impl ApiError {
         Self::user(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
     }
 
-    pub fn request_too_large(operation: &str) -> Self {
+    /// A body over its operation's limit (`limit` bytes).
+    pub fn request_too_large(operation: &str, limit: usize) -> Self {
         Self::user(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestEntityTooLargeException",
-            format!("Request must be smaller than {CODE_REQUEST_BODY} bytes for the {operation} operation"),
+            format!("Request must be smaller than {limit} bytes for the {operation} operation"),
         )
+    }
+
+    /// A body that stopped arriving (the server's body timeout).
+    pub fn request_timeout() -> Self {
+        Self::user(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeoutException",
+            "The request body was not received in time; send it again",
+        )
+    }
+
+    /// An Invoke payload over its limit.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::user(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestTooLargeException",
+            format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
+        )
+    }
+
+    /// A 429 `TooManyRequestsException` with its `Reason`.
+    pub fn throttled(message: &str, reason: &str) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error_type: "TooManyRequestsException",
+            body: ErrorBody { reason: Some(reason.to_owned()), ..ErrorBody::user(message.to_owned()) },
+        }
     }
 
     /// A failure of the platform, never of the request: a 500

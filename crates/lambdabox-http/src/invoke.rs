@@ -28,13 +28,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        error_type: "RequestTooLargeException",
-        body: lambdabox_proto::ErrorBody::user(format!(
-            "Request must be smaller than {limit} bytes for the InvokeFunction operation"
-        )),
-    }
+    ApiError::payload_too_large(limit)
 }
 
 fn enum_error(value: &str, field: &str, set: &str) -> ApiError {
@@ -70,7 +64,7 @@ pub async fn invoke(
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let payload = body.map_err(|_| too_large(MAX_PAYLOAD))?;
+    let payload = body.map_err(|rejection| crate::limits::unreadable_body(rejection, Some("InvokeFunction")))?;
     let invocation_type = header(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse");
     if !matches!(invocation_type, "RequestResponse" | "Event" | "DryRun") {
         return Err(enum_error(invocation_type, "invocationType", "Event, RequestResponse, DryRun"));

@@ -10,6 +10,7 @@ mod event_invoke;
 mod functions;
 mod invoke;
 mod layers;
+pub mod limits;
 pub mod operation;
 mod policy;
 mod region;
@@ -42,11 +43,9 @@ pub struct AppState {
     /// trailing slash): `Code.Location` and layer `Content.Location` point
     /// under it, never at whatever `Host` a request carried.
     pub public_endpoint: String,
+    /// The memory large request bodies (packages) may hold at once.
+    pub body_budget: Arc<limits::BodyBudget>,
 }
-
-/// The largest request body any route accepts (a CreateFunction with a
-/// 50 MB zip, base64-encoded, plus its JSON).
-const MAX_BODY: usize = 72 * 1024 * 1024;
 
 /// Every route of the Lambda API this server answers.
 pub fn router(state: AppState) -> Router {
@@ -87,9 +86,11 @@ pub fn router(state: AppState) -> Router {
         .route("/2016-08-19/account-settings", get(account::settings))
         .route("/2016-08-19/account-settings/", get(account::settings))
         .route("/_lambdabox/code/{key}", get(functions::download_code))
-        .route_layer(middleware::from_fn(operation::name_operation))
+        .route_layer(middleware::from_fn_with_state(state.clone(), operation::name_operation))
         .fallback(error::unknown_operation)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Each route's limit is its operation's (`limits.rs`), applied by
+        // the route layer above.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -6,10 +6,12 @@
 //! set by [`name_operation`]), so an error rendered deep inside can say, as
 //! AWS does, which action was refused (`lambda:DeleteFunction`).
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::AppState;
 
 tokio::task_local! {
     static OPERATION: &'static str;
@@ -68,12 +70,14 @@ pub fn name(method: &Method, route: &str) -> Option<&'static str> {
 }
 
 /// Middleware (a route layer): runs the rest of the request with its
-/// operation's name in [`current`].
-pub async fn name_operation(request: Request, next: Next) -> Response {
+/// operation's name in [`current`], under its body limits
+/// ([`crate::limits`]).
+pub async fn name_operation(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let op = request.extensions().get::<MatchedPath>().and_then(|route| name(request.method(), route.as_str()));
+    let limited = crate::limits::apply(&state.body_budget, op, request, next);
     match op {
-        Some(op) => OPERATION.scope(op, next.run(request)).await,
-        None => next.run(request).await,
+        Some(op) => OPERATION.scope(op, limited).await,
+        None => limited.await,
     }
 }
 

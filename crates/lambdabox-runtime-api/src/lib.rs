@@ -26,7 +26,7 @@ use bytes::Bytes;
 
 use crate::mailbox::{CancelOnDrop, Event, Mailbox};
 
-pub use crate::serve::serve;
+pub use crate::serve::{MAX_CONNECTIONS, serve};
 
 /// The Runtime API of one execution environment. Cheap to clone: clones share
 /// the same mailbox.

@@ -13,6 +13,13 @@ use tokio::task::JoinSet;
 
 use crate::RuntimeApi;
 
+/// The most connections one environment may hold open to its Runtime API.
+/// A runtime uses one (two with an extension); a function that opens
+/// thousands must not take the server's descriptors with them: past this,
+/// connections wait in the listen backlog (which costs the server nothing)
+/// until one of the open ones closes.
+pub const MAX_CONNECTIONS: usize = 64;
+
 /// Accepts connections on `listener` and serves `api` on each until this
 /// future is dropped, which also closes every connection it opened.
 pub async fn serve(listener: TcpListener, api: RuntimeApi) {
@@ -20,7 +27,7 @@ pub async fn serve(listener: TcpListener, api: RuntimeApi) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
+            accepted = listener.accept(), if connections.len() < MAX_CONNECTIONS => {
                 let stream = match accepted {
                     Ok((stream, _peer)) => stream,
                     Err(error) => {

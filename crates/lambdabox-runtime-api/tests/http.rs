@@ -459,3 +459,29 @@ async fn a_poll_abandoned_by_a_dropped_connection_does_not_swallow_the_invocatio
     assert_eq!(post_response(addr, "reaches", b"{}").await.status, 202);
     invoke.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_one_closes() {
+    use lambdabox_runtime_api::MAX_CONNECTIONS;
+    let server = start().await;
+    // Every one of these is accepted and served (a request proves it).
+    let mut held = Vec::new();
+    for _ in 0..MAX_CONNECTIONS {
+        let mut conn = Conn::open(server.addr).await;
+        let reply = conn.request("GET", "/2018-06-01/runtime/invocation/nope/response", &[], b"").await;
+        assert_ne!(reply.status, 0);
+        held.push(conn);
+    }
+    // One more connects (the kernel's backlog) but is not served ...
+    let mut waiting = Conn::open(server.addr).await;
+    let served = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        waiting.request("GET", "/2018-06-01/runtime/invocation/nope/response", &[], b""),
+    )
+    .await;
+    assert!(served.is_err(), "a connection past the cap was served");
+    // ... until one of the held ones closes.
+    drop(held.pop());
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(10), waiting.read_response()).await.unwrap();
+    assert_ne!(reply.status, 0);
+}

@@ -53,6 +53,8 @@ pub enum ChildStep {
     Sync,
     /// Becoming the sandbox's uid and gid.
     Credentials,
+    /// Setting the `index`th of the sandbox's resource limits.
+    ResourceLimits { index: usize },
     /// Entering a new cgroup namespace.
     CgroupNamespace,
     /// One step of building the root filesystem.
@@ -82,6 +84,7 @@ impl fmt::Display for ChildStep {
             Self::Session => f.write_str("start a new session"),
             Self::Sync => f.write_str("wait for the parent"),
             Self::Credentials => f.write_str("switch to the sandbox uid and gid"),
+            Self::ResourceLimits { index } => write!(f, "set resource limit {index}"),
             Self::CgroupNamespace => f.write_str("enter a new cgroup namespace"),
             Self::Rootfs { action } => write!(f, "rootfs: {action}"),
             Self::Hostname => f.write_str("set the hostname"),

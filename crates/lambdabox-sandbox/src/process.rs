@@ -55,6 +55,7 @@ pub(crate) enum Stage {
     Session,
     Sync,
     Credentials,
+    ResourceLimits,
     CgroupNamespace,
     Rootfs,
     Hostname,
@@ -69,11 +70,12 @@ pub(crate) enum Stage {
 
 impl Stage {
     fn from_u32(value: u32) -> Option<Self> {
-        const ALL: [Stage; 14] = [
+        const ALL: [Stage; 15] = [
             Stage::CloseFds,
             Stage::Session,
             Stage::Sync,
             Stage::Credentials,
+            Stage::ResourceLimits,
             Stage::CgroupNamespace,
             Stage::Rootfs,
             Stage::Hostname,
@@ -274,6 +276,9 @@ fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
     }
     if let Err(e) = become_sandbox_user(plan) {
         fail(sock, Stage::Credentials, 0, e);
+    }
+    if let Err((index, e)) = set_resource_limits() {
+        fail(sock, Stage::ResourceLimits, index, e);
     }
     if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP) {
         fail(sock, Stage::CgroupNamespace, 0, e);
@@ -545,6 +550,25 @@ fn become_sandbox_user(plan: &ChildPlan<'_>) -> Result<(), Errno> {
         c.effective = c.permitted;
     }
     capset(&caps)
+}
+
+/// The per-process limits every sandbox gets (soft = hard, so nothing
+/// inside can raise them: that needs `CAP_SYS_RESOURCE` in the host's user
+/// namespace). AWS Lambda's: 1,024 open files and 1,024 processes and
+/// threads; Linux's default POSIX message-queue bytes; no core dumps (a
+/// core pattern may hand them to a host program running as root).
+pub(crate) const RESOURCE_LIMITS: [(libc::__rlimit_resource_t, u64); 4] =
+    [(libc::RLIMIT_NOFILE, 1024), (libc::RLIMIT_NPROC, 1024), (libc::RLIMIT_MSGQUEUE, 819_200), (libc::RLIMIT_CORE, 0)];
+
+/// Applies [`RESOURCE_LIMITS`]; on failure, the index of the limit.
+fn set_resource_limits() -> Result<(), (u32, Errno)> {
+    for (index, (resource, value)) in RESOURCE_LIMITS.into_iter().enumerate() {
+        let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
+        // SAFETY: setrlimit with a limit struct on our stack; it only
+        // changes this process's limits.
+        Errno::result(unsafe { libc::setrlimit(resource, &limit) }).map_err(|e| (index as u32, e))?;
+    }
+    Ok(())
 }
 
 /// Empties the bounding, ambient, effective, permitted and inheritable

@@ -492,6 +492,7 @@ fn child_step(stage: Stage, index: usize, rootfs: Option<&RootfsPlan>, cwd: &Pat
         Stage::Session => ChildStep::Session,
         Stage::Sync => ChildStep::Sync,
         Stage::Credentials => ChildStep::Credentials,
+        Stage::ResourceLimits => ChildStep::ResourceLimits { index },
         Stage::CgroupNamespace => ChildStep::CgroupNamespace,
         Stage::Rootfs => ChildStep::Rootfs {
             action: rootfs

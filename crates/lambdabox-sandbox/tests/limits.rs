@@ -107,3 +107,25 @@ fn the_pids_limit_contains_a_fork_bomb() {
     assert!(pids.iter().all(|&p| !common::alive(p)), "a bomb process survived kill");
     assert!(dirs.iter().all(|d| !d.exists()), "cgroups left behind");
 }
+
+#[test]
+fn per_process_resource_limits_are_awss_and_cannot_be_raised() {
+    let script = r#"
+import resource
+for name in ("NOFILE", "NPROC", "CORE", "MSGQUEUE"):
+    print(name, *resource.getrlimit(getattr(resource, "RLIMIT_" + name)))
+try:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    print("raised")
+except (ValueError, OSError):
+    print("refused")
+"#;
+    let (mut spec, out, err) = common::sh("rlimits", "");
+    spec.argv = vec!["/usr/bin/python3".into(), "-S".into(), "-c".into(), script.into()];
+    let output = common::run(spec, out, err);
+    assert_eq!(
+        output.stdout, "NOFILE 1024 1024\nNPROC 1024 1024\nCORE 0 0\nMSGQUEUE 819200 819200\nrefused\n",
+        "stderr: {}",
+        output.stderr
+    );
+}

@@ -3,6 +3,7 @@
 
 mod builtin_s3;
 mod dispatch;
+mod listener;
 mod lock;
 mod logs;
 mod serve;

@@ -47,6 +47,14 @@ pub struct ServeArgs {
     /// The same for Node.js (each costs about 30 MB).
     #[arg(long, env = "LAMBDABOX_NODEJS_ZYGOTES", default_value_t = 2)]
     nodejs_zygotes: usize,
+    /// The most log all streams of one function may hold on disk (bytes, or
+    /// with a K, M or G suffix); past it the oldest streams are deleted.
+    #[arg(long, env = "LAMBDABOX_LOG_QUOTA_PER_FUNCTION", default_value = "512M", value_parser = parse_size)]
+    log_quota_per_function: u64,
+    /// The most one invocation may print (bytes, or K, M, G); the rest is
+    /// dropped and the invocation's log says how much.
+    #[arg(long, env = "LAMBDABOX_LOG_MAX_PER_INVOCATION", default_value = "64M", value_parser = parse_size)]
+    log_max_per_invocation: u64,
     /// Milliseconds before an asynchronous invocation's first retry (doubled
     /// for each further retry); AWS waits a minute.
     #[arg(long, env = "LAMBDABOX_ASYNC_RETRY_BASE_MS", default_value_t = 60_000)]
@@ -63,6 +71,21 @@ pub struct ServeArgs {
     /// default the listening address (127.0.0.1 when listening on all).
     #[arg(long, env = "LAMBDABOX_PUBLIC_ENDPOINT", value_parser = parse_endpoint)]
     public_endpoint: Option<String>,
+    /// The memory request bodies carrying deployment packages may hold at
+    /// once (bytes, or K, M, G); past it, uploads wait their turn.
+    #[arg(long, env = "LAMBDABOX_MAX_UPLOAD_MEMORY", default_value = "512M", value_parser = parse_size)]
+    max_upload_memory: u64,
+    /// Seconds a client has to send a request's headers; also the longest
+    /// a keep-alive connection may sit idle.
+    #[arg(long, env = "LAMBDABOX_HTTP_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    http_header_timeout: u64,
+    /// Seconds a request body may send nothing before the request fails.
+    #[arg(long, env = "LAMBDABOX_HTTP_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    http_body_timeout: u64,
+    /// Open connections at most, per listener (default: a quarter of the
+    /// descriptors the server may open, at most 10,000).
+    #[arg(long, env = "LAMBDABOX_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: Option<u64>,
     /// A second address serving only function URLs and HTTP APIs.
     #[arg(long, env = "LAMBDABOX_FRONT_DOOR_LISTEN")]
     front_door_listen: Option<SocketAddr>,
@@ -116,6 +139,23 @@ fn parse_credentials(s: &str) -> Result<Credentials, String> {
     Credentials::parse(s).map_err(|e| e.to_string())
 }
 
+/// `1048576`, `1024K`, `1M`, `1G` (binary multiples).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, unit) = match s.trim().char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.trim().split_at(i),
+        None => (s.trim(), ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("'{s}' is not a size such as 1048576, 512K, 64M or 1G")),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("'{s}' is not a size such as 1048576, 512K, 64M or 1G"))?;
+    n.checked_mul(1 << shift).filter(|b| *b > 0).ok_or_else(|| format!("'{s}' is out of range"))
+}
+
 fn parse_endpoint(s: &str) -> Result<String, String> {
     let trimmed = s.trim_end_matches('/');
     let rest = trimmed.strip_prefix("http://").or_else(|| trimmed.strip_prefix("https://"));
@@ -148,6 +188,13 @@ fn parse_region(s: &str) -> Result<Region, String> {
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let open_files = crate::listener::raise_open_files_limit().context("raise the open-files limit")?;
+    let limits = crate::listener::HttpLimits {
+        header_timeout: std::time::Duration::from_secs(args.http_header_timeout),
+        body_timeout: std::time::Duration::from_secs(args.http_body_timeout),
+        max_connections: args.max_connections.unwrap_or((open_files / 4).clamp(64, 10_000)) as usize,
+    };
+    tracing::debug!(open_files, ?limits, "http limits");
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("create data dir {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize().context("resolve data dir")?;
     tracing::debug!(credentials = ?args.credentials, "known credentials");
@@ -186,6 +233,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     engine_config.spare_sandboxes = args.spare_sandboxes;
     engine_config.python_zygotes = args.python_zygotes;
     engine_config.nodejs_zygotes = args.nodejs_zygotes;
+    engine_config.log_limits = lambdabox_engine::LogLimits {
+        per_function_bytes: args.log_quota_per_function,
+        per_invocation_bytes: args.log_max_per_invocation,
+    };
     let engine = Engine::new(engine_config).context("prepare the engine")?;
     let queue = Arc::new(EventQueue::open(&data_dir.join("queue.db")).context("open the event queue")?);
     let invoker = Invoker::new(
@@ -229,6 +280,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         default_region: args.region,
         logs,
         public_endpoint,
+        body_budget: Arc::new(lambdabox_http::limits::BodyBudget::new(args.max_upload_memory)),
     }));
     let app = crate::dispatch::Dispatcher { s3, lambda }.into_router();
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
@@ -242,18 +294,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_fan_out(shutdown);
     if let Some(front_listener) = front_listener {
         tracing::info!(addr = %front_listener.local_addr().context("read front door address")?, "front door ready");
-        let app = front_door.standalone().into_make_service_with_connect_info::<SocketAddr>();
+        let app = front_door.standalone();
         let stop = shutdown();
         tokio::spawn(async move {
-            if let Err(error) = axum::serve(front_listener, app).with_graceful_shutdown(stop).await {
+            if let Err(error) = crate::listener::serve(front_listener, app, limits, stop).await {
                 tracing::error!(%error, "front door listener failed");
             }
         });
     }
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serve")?;
+    crate::listener::serve(listener, app, limits, shutdown()).await.context("serve")?;
     engine.shutdown().await;
     tracing::info!("lambdabox stopped");
     drop(lock);

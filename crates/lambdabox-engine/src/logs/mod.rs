@@ -25,13 +25,40 @@
 //! server loses is what the current invocation has not finished writing.
 //! A reader ignores index records that point past the last complete line,
 //! and takes a line without a newline as not yet written.
+//!
+//! Nothing a function prints is held whole in memory: lines go to the
+//! files as they arrive, and only the last [`TAIL_BYTES`] of the invocation
+//! are kept ([`tail`]) for `X-Amz-Log-Result`. Disk use is bounded per
+//! function and per invocation ([`quota`]); what is dropped is counted and
+//! the invocation's log says so before its END line.
+
+mod quota;
+mod tail;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use quota::LogLimits;
+pub(crate) use quota::LogQuotas;
+use quota::{Admit, FunctionLogs};
+use tail::Tail;
+
 use crate::EngineError;
+
+/// Disk quota is taken from the function's budget in chunks of this size.
+const CREDIT_CHUNK: u64 = 64 * 1024;
+
+/// Why output of an invocation was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dropped {
+    /// The invocation printed more than it may.
+    Invocation,
+    /// The function's streams hold all its quota allows.
+    Function,
+}
 
 /// The size of the tail `X-Amz-Log-Result` carries.
 pub const TAIL_BYTES: usize = 4096;
@@ -45,12 +72,22 @@ pub const MAX_MESSAGE_BYTES: usize = 262_144 - 26;
 pub struct LogStream {
     /// AWS's stream name: `2026/11/28/[$LATEST]<32 hex digits>`.
     pub name: String,
-    dir: PathBuf,
+    usage: Arc<FunctionLogs>,
+    /// The stream's `.log` file.
+    path: PathBuf,
     files: Option<Files>,
-    /// A line printed without its newline yet.
+    /// A line printed without its newline yet (at most
+    /// [`MAX_MESSAGE_BYTES`]).
     partial: Vec<u8>,
-    /// What the current invocation wrote, while one runs.
-    capture: Option<Vec<u8>>,
+    /// The end of what the current invocation wrote, while one runs.
+    capture: Option<Tail>,
+    /// Bytes of the function's quota this stream holds and has not used.
+    credit: u64,
+    /// Bytes the current invocation printed (dropped ones included).
+    invocation_bytes: u64,
+    /// Bytes dropped since the last notice, and why.
+    dropped: u64,
+    dropped_why: Option<Dropped>,
 }
 
 /// The open files of a stream.
@@ -111,13 +148,25 @@ impl Files {
 }
 
 impl LogStream {
-    /// Opens the stream's files for `function` under `root`.
-    pub fn open(root: &Path, function: &str, version: &str) -> Result<Self, EngineError> {
+    /// Opens a new stream's files for `function` under the quotas' root.
+    pub(crate) fn open(quotas: &LogQuotas, function: &str, version: &str) -> Result<Self, EngineError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("{}/[{version}]{id}", chrono::Utc::now().format("%Y/%m/%d"));
-        let dir = root.join(function);
-        let files = Files::open(&dir, &name)?;
-        Ok(Self { name, dir, files: Some(files), partial: Vec::new(), capture: None })
+        let usage = quotas.function(function);
+        let files = Files::open(&usage.dir, &name)?;
+        let path = usage.dir.join(file_name(&name));
+        Ok(Self {
+            name,
+            usage,
+            path,
+            files: Some(files),
+            partial: Vec::new(),
+            capture: None,
+            credit: 0,
+            invocation_bytes: 0,
+            dropped: 0,
+            dropped_why: None,
+        })
     }
 
     /// Appends bytes the function's processes printed: each complete line
@@ -147,7 +196,7 @@ impl LogStream {
     pub fn line(&mut self, line: &str) {
         let now = now_ms();
         self.end_partial(now);
-        self.event(line.as_bytes(), now);
+        self.platform(line.as_bytes(), now);
     }
 
     /// `START RequestId: … Version: …`, and begins capturing the invocation's
@@ -156,8 +205,9 @@ impl LogStream {
         let now = now_ms();
         self.end_partial(now);
         self.reopen_if_deleted();
-        self.capture = Some(Vec::new());
-        self.event(format!("START RequestId: {request_id} Version: {version}").as_bytes(), now);
+        self.capture = Some(Tail::new());
+        self.invocation_bytes = 0;
+        self.platform(format!("START RequestId: {request_id} Version: {version}").as_bytes(), now);
     }
 
     /// `END` and `REPORT`; writes the invocation's lines out and returns
@@ -165,10 +215,26 @@ impl LogStream {
     pub fn finish(&mut self, request_id: &str, report: &Report) -> Vec<u8> {
         let now = now_ms();
         self.end_partial(now);
-        self.event(format!("END RequestId: {request_id}").as_bytes(), now);
-        self.event(report.line(request_id).trim_end_matches('\n').as_bytes(), now);
+        if let Some(why) = self.dropped_why.take() {
+            let reason = match why {
+                Dropped::Invocation => {
+                    format!("an invocation may print at most {} bytes", self.usage.limits.per_invocation_bytes)
+                }
+                Dropped::Function => format!(
+                    "the function's log streams hold the most its quota allows ({} bytes)",
+                    self.usage.limits.per_function_bytes
+                ),
+            };
+            let notice =
+                format!("RequestId: {request_id} Lambdabox dropped {} bytes of output: {reason}", self.dropped);
+            tracing::warn!(stream = %self.name, dropped = self.dropped, ?why, "function output dropped");
+            self.dropped = 0;
+            self.platform(notice.as_bytes(), now);
+        }
+        self.platform(format!("END RequestId: {request_id}").as_bytes(), now);
+        self.platform(report.line(request_id).trim_end_matches('\n').as_bytes(), now);
         self.flush();
-        self.capture.take().unwrap_or_default()
+        self.capture.take().map(Tail::into_vec).unwrap_or_default()
     }
 
     /// Makes a held-back line without its newline an event.
@@ -179,13 +245,53 @@ impl LogStream {
         }
     }
 
+    /// A line the function printed: written unless the invocation or the
+    /// function is over its limit, in which case it is counted as dropped.
     fn event(&mut self, line: &[u8], now: i64) {
         if line.is_empty() {
             return;
         }
+        let bytes = line.len() as u64 + 1;
+        if self.capture.is_some() {
+            self.invocation_bytes += bytes;
+            if self.invocation_bytes > self.usage.limits.per_invocation_bytes {
+                return self.drop_line(bytes, Dropped::Invocation);
+            }
+        }
+        if !self.take_credit(bytes) {
+            return self.drop_line(bytes, Dropped::Function);
+        }
+        self.append(line, now);
+    }
+
+    /// A platform line (START, END, REPORT, errors, notices): always written.
+    fn platform(&mut self, line: &[u8], now: i64) {
+        let _ = self.take_credit(line.len() as u64 + 1);
+        self.append(line, now);
+    }
+
+    fn drop_line(&mut self, bytes: u64, why: Dropped) {
+        self.dropped += bytes;
+        self.dropped_why.get_or_insert(why);
+    }
+
+    /// Takes `bytes` of the function's quota, a chunk at a time.
+    fn take_credit(&mut self, bytes: u64) -> bool {
+        if self.credit < bytes {
+            let chunk = bytes.max(CREDIT_CHUNK);
+            if self.usage.admit(chunk, &self.path) == Admit::Drop {
+                return false;
+            }
+            self.credit += chunk;
+        }
+        self.credit -= bytes;
+        true
+    }
+
+    fn append(&mut self, line: &[u8], now: i64) {
         if let Some(capture) = &mut self.capture {
-            capture.extend_from_slice(line);
-            capture.push(b'\n');
+            capture.push(line);
+            capture.push(b"\n");
         }
         if let Some(files) = &mut self.files
             && let Err(error) = files.append(line, now)
@@ -212,7 +318,9 @@ impl LogStream {
             f.log.get_ref().metadata().map_or(true, |m| m.nlink() == 0)
         });
         if gone {
-            self.files = match Files::open(&self.dir, &self.name) {
+            self.usage.reset();
+            self.credit = 0;
+            self.files = match Files::open(&self.usage.dir, &self.name) {
                 Ok(files) => Some(files),
                 Err(error) => {
                     tracing::warn!(%error, stream = %self.name, "cannot reopen log stream");
@@ -291,6 +399,10 @@ pub fn tail_base64(log: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn quotas(root: &Path) -> LogQuotas {
+        LogQuotas::new(root.to_owned(), LogLimits::default())
+    }
+
     fn report() -> Report {
         Report { duration: Duration::from_millis(1), memory_size_mb: 128, max_memory_used_mb: 1, init_duration: None }
     }
@@ -321,7 +433,7 @@ mod tests {
     #[test]
     fn stream_captures_one_invocation() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        let mut s = LogStream::open(&quotas(dir.path()), "f", "$LATEST").unwrap();
         s.write(b"before\n");
         s.start("r1", "$LATEST");
         s.write(b"hello\n");
@@ -336,7 +448,7 @@ mod tests {
     #[test]
     fn lines_without_newline_wait_for_it_or_the_end_of_the_invocation() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        let mut s = LogStream::open(&quotas(dir.path()), "f", "$LATEST").unwrap();
         s.start("r1", "$LATEST");
         s.write(b"hel");
         s.write(b"lo\nwor");
@@ -363,7 +475,7 @@ mod tests {
     fn index_records_offsets_and_times_of_the_lines() {
         let dir = tempfile::tempdir().unwrap();
         let before = now_ms();
-        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        let mut s = LogStream::open(&quotas(dir.path()), "f", "$LATEST").unwrap();
         s.write(b"init\n");
         s.start("r1", "$LATEST");
         s.finish("r1", &report());
@@ -384,12 +496,14 @@ mod tests {
     #[test]
     fn long_lines_are_cut_into_events() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        let mut s = LogStream::open(&quotas(dir.path()), "f", "$LATEST").unwrap();
         s.start("r1", "$LATEST");
         let long = "é".repeat(MAX_MESSAGE_BYTES);
         s.write(long.as_bytes());
-        let captured = String::from_utf8(s.finish("r1", &report())).expect("cuts keep characters whole");
-        let lines: Vec<&str> = captured.lines().collect();
+        s.finish("r1", &report());
+        let file = fs::read(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        let written = String::from_utf8(file).expect("cuts keep characters whole");
+        let lines: Vec<&str> = written.lines().collect();
         assert_eq!(lines[1..lines.len() - 2].concat(), long);
         assert!(lines.iter().all(|l| l.len() <= MAX_MESSAGE_BYTES));
     }
@@ -397,7 +511,7 @@ mod tests {
     #[test]
     fn a_deleted_group_is_written_again_by_the_next_invocation() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        let mut s = LogStream::open(&quotas(dir.path()), "f", "$LATEST").unwrap();
         s.start("r1", "$LATEST");
         s.finish("r1", &report());
         fs::remove_dir_all(dir.path().join("f")).unwrap();
@@ -411,10 +525,60 @@ mod tests {
     #[test]
     fn output_after_the_last_invocation_is_written_when_retired() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = LogStream::open(dir.path(), "f", "$LATEST").unwrap();
+        let mut s = LogStream::open(&quotas(dir.path()), "f", "$LATEST").unwrap();
         let path = dir.path().join("f").join(file_name(&s.name));
         s.write(b"late line");
         drop(s);
         assert_eq!(fs::read_to_string(path).unwrap(), "late line\n");
+    }
+
+    #[test]
+    fn an_invocation_keeps_only_its_tail_and_is_cut_at_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = LogLimits { per_function_bytes: 1 << 30, per_invocation_bytes: 100_000 };
+        let mut s = LogStream::open(&LogQuotas::new(dir.path().to_owned(), limits), "f", "$LATEST").unwrap();
+        s.start("r1", "$LATEST");
+        // With newlines, then one long run without any.
+        for i in 0..10_000 {
+            s.write(format!("line {i:06}\n").as_bytes());
+        }
+        s.write(&vec![b'z'; 3_000_000]);
+        let tail = String::from_utf8(s.finish("r1", &report())).unwrap();
+        assert!(tail.len() <= TAIL_BYTES, "{}", tail.len());
+        assert!(tail.contains("Lambdabox dropped"), "{tail}");
+        assert!(tail.contains("an invocation may print at most 100000 bytes"), "{tail}");
+        let file = fs::read(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        assert!(file.len() < 110_000, "{} bytes written", file.len());
+        // The next invocation starts afresh.
+        s.start("r2", "$LATEST");
+        s.write(b"again\n");
+        let tail = String::from_utf8(s.finish("r2", &report())).unwrap();
+        assert!(tail.contains("\nagain\n") && !tail.contains("dropped"), "{tail}");
+    }
+
+    #[test]
+    fn a_function_over_its_quota_loses_its_oldest_streams_then_drops() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = LogLimits { per_function_bytes: 1_000_000, per_invocation_bytes: 1 << 30 };
+        let quotas = LogQuotas::new(dir.path().to_owned(), limits);
+        let mut old = LogStream::open(&quotas, "f", "$LATEST").unwrap();
+        old.start("r0", "$LATEST");
+        old.write(&vec![b'o'; 500_000]);
+        old.write(b"\n");
+        old.finish("r0", &report());
+        let old_path = dir.path().join("f").join(file_name(&old.name));
+        drop(old);
+        let mut s = LogStream::open(&quotas, "f", "$LATEST").unwrap();
+        s.start("r1", "$LATEST");
+        for _ in 0..20 {
+            s.write(&[b'n'; 100_000]);
+            s.write(b"\n");
+        }
+        let tail = String::from_utf8(s.finish("r1", &report())).unwrap();
+        assert!(!old_path.exists(), "the oldest stream was rotated out");
+        assert!(tail.contains("the function's log streams hold the most its quota allows"), "{tail}");
+        let total: u64 =
+            fs::read_dir(dir.path().join("f")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+        assert!(total <= 1_000_000 + 2 * CREDIT_CHUNK, "{total}");
     }
 }
