@@ -16,6 +16,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 
+use crate::ids::HostUid;
 use crate::logs::{LogStream, Report};
 use crate::runtimes::argv;
 use crate::spares::Spare;
@@ -41,6 +42,8 @@ pub struct EnvironmentSpec {
     pub provisioned: bool,
     /// Where its log stream goes, and the log quotas.
     pub(crate) logs: std::sync::Arc<crate::logs::LogQuotas>,
+    /// The host uids sandboxes take.
+    pub(crate) ids: std::sync::Arc<crate::ids::IdPool>,
 }
 
 /// A live execution environment.
@@ -61,6 +64,9 @@ pub struct ExecutionEnvironment {
     pending_init: Option<Duration>,
     /// Kept for provisioned concurrency: never expired or evicted while idle.
     pub provisioned: bool,
+    /// The sandbox's host uid, given back once the sandbox is gone (so it
+    /// is declared after `sandbox`, which kills it when dropped).
+    _host_uid: HostUid,
 }
 
 /// What one step of an invocation ended with.
@@ -115,8 +121,8 @@ impl ExecutionEnvironment {
             },
         };
         let mut started_already = false;
-        let (sandbox, listener, output) = match spare {
-            Some(Spare { sandbox, listener, output, zygote_stdin: Some(stdin) }) => {
+        let (sandbox, listener, output, host_uid) = match spare {
+            Some(Spare { sandbox, listener, output, zygote_stdin: Some(stdin), host_uid }) => {
                 let (code_dir, opt_dir) = (spec.code_dir.clone(), spec.opt_dir.clone());
                 let (limits, tmp) = (assignment.limits, assignment.tmp_size_bytes);
                 let env: serde_json::Map<String, serde_json::Value> =
@@ -131,28 +137,28 @@ impl ExecutionEnvironment {
                 match handed {
                     Ok(sandbox) => {
                         started_already = true;
-                        (sandbox, listener, output)
+                        (sandbox, listener, output, host_uid)
                     }
                     Err(error) => {
                         tracing::warn!(%error, "a zygote could not take the function; building a sandbox");
-                        create(config, &spec.id, assignment).await?
+                        create(config, &spec, assignment).await?
                     }
                 }
             }
-            Some(Spare { mut sandbox, listener, output, zygote_stdin: None }) => {
+            Some(Spare { mut sandbox, listener, output, zygote_stdin: None, host_uid }) => {
                 let program = assignment.clone();
                 let assigned = tokio::task::spawn_blocking(move || sandbox.assign(program).map(|()| sandbox))
                     .await
                     .expect("assigning a spare does not panic");
                 match assigned {
-                    Ok(sandbox) => (sandbox, listener, output),
+                    Ok(sandbox) => (sandbox, listener, output, host_uid),
                     Err(error) => {
                         tracing::warn!(%error, "a spare sandbox could not be assigned; building one");
-                        create(config, &spec.id, assignment).await?
+                        create(config, &spec, assignment).await?
                     }
                 }
             }
-            None => create(config, &spec.id, assignment).await?,
+            None => create(config, &spec, assignment).await?,
         };
         let output = pipe::Receiver::from_owned_fd(output).map_err(|source| EngineError::Pipe { source })?;
         listener.set_nonblocking(true).map_err(|source| EngineError::Listen { source })?;
@@ -181,6 +187,7 @@ impl ExecutionEnvironment {
             frozen: false,
             pending_init: None,
             provisioned: spec.provisioned,
+            _host_uid: host_uid,
         };
         match if started_already { Ok(()) } else { env.sandbox_mut().start() } {
             Ok(()) => {}
@@ -393,13 +400,15 @@ fn hand_to_zygote(
 }
 
 /// Builds a sandbox for `assignment` from scratch (no spare at hand): the
-/// sandbox, the Runtime API listener inside it and the read end of its
-/// output pipe.
+/// sandbox, the Runtime API listener inside it, the read end of its
+/// output pipe and its host uid.
 async fn create(
     config: &EngineConfig,
-    id: &str,
+    spec: &EnvironmentSpec,
     assignment: Assignment,
-) -> Result<(Sandbox, std::net::TcpListener, OwnedFd), EngineError> {
+) -> Result<(Sandbox, std::net::TcpListener, OwnedFd, HostUid), EngineError> {
+    let id = spec.id.as_str();
+    let (identity, host_uid) = spec.ids.take()?;
     let (reader, stdout, stderr) = output_pipe()?;
     let Assignment { argv, env, cwd, mounts, tmp_size_bytes, limits } = assignment;
     let sandbox_spec = SandboxSpec {
@@ -410,7 +419,7 @@ async fn create(
         mounts,
         tmp_size_bytes,
         limits,
-        identity: config.identity,
+        identity,
         hostname: "localhost".into(),
         rootfs: config.rootfs.clone(),
         stdout,
@@ -426,7 +435,7 @@ async fn create(
     .await
     .expect("sandbox creation does not panic")
     .map_err(|source| EngineError::Sandbox { id: id.to_owned(), source })?;
-    Ok((sandbox, listener, reader))
+    Ok((sandbox, listener, reader, host_uid))
 }
 
 /// The pipe a sandbox's stdout and stderr both write to: (read end, the

@@ -25,4 +25,6 @@ pub enum EngineError {
     Unreachable { data_dir: PathBuf, blocking: PathBuf },
     #[error("runtime {runtime} is not served here")]
     UnknownRuntime { runtime: String },
+    #[error("every sandbox uid from {first} (+1 .. {count}) is in use")]
+    NoSandboxIds { first: u32, count: u32 },
 }

@@ -10,6 +10,7 @@
 mod code;
 mod environment;
 mod error;
+mod ids;
 mod logs;
 mod outcome;
 mod pool;
@@ -24,10 +25,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use lambdabox_model::{FunctionConfig, Region, RuntimeRegistry};
 use lambdabox_runtime_api::Invocation;
-use lambdabox_sandbox::{CgroupConfig, Identity, RootfsConfig};
+use lambdabox_sandbox::{CgroupConfig, RootfsConfig};
 
 pub use code::{CodeCache, UnpackAs};
 pub use error::EngineError;
+pub use ids::{DEFAULT_FIRST_ID, DEFAULT_ID_COUNT, HostIds};
 pub use logs::{LogLimits, TAIL_BYTES, file_name as log_file_name, tail_base64};
 pub use outcome::Outcome;
 pub use runtimes::Interpreters;
@@ -49,10 +51,9 @@ pub struct EngineConfig {
     pub work_dir: PathBuf,
     pub cgroups: CgroupConfig,
     pub rootfs: RootfsConfig,
-    pub identity: Identity,
-    /// Who unpacks deployment packages and layers: as root, a thread
-    /// confined to the directory it fills, as an unprivileged uid.
-    pub unpack_as: UnpackAs,
+    /// The host ids sandboxes run as (each its own uid, as root), and who
+    /// unpacks deployment packages.
+    pub host_ids: HostIds,
     pub interpreters: Interpreters,
     pub runtimes: RuntimeRegistry,
     /// How long INIT may take.
@@ -98,12 +99,7 @@ impl EngineConfig {
             data_dir,
             work_dir,
             cgroups,
-            identity: Identity::unprivileged_default(),
-            unpack_as: if nix::unistd::geteuid().is_root() {
-                UnpackAs::Confined { uid: UNPACK_ID, gid: UNPACK_ID }
-            } else {
-                UnpackAs::Server
-            },
+            host_ids: HostIds::detect(),
             interpreters: Interpreters::default(),
             runtimes: RuntimeRegistry::builtin(),
             init_timeout: Duration::from_secs(10),
@@ -118,11 +114,6 @@ impl EngineConfig {
         })
     }
 }
-
-/// The host uid and gid that unpack packages when the server is root: in
-/// the range systemd leaves unused (above the container ranges), owned by
-/// no user and by no sandbox.
-pub const UNPACK_ID: u32 = 1_879_048_192;
 
 /// One synchronous invocation.
 #[derive(Debug, Clone)]
@@ -168,36 +159,49 @@ pub struct Engine {
     python_zygotes: Arc<Spares>,
     node_zygotes: Arc<Spares>,
     logs: Arc<logs::LogQuotas>,
+    ids: Arc<ids::IdPool>,
 }
 
 impl Engine {
     /// Prepares the data dir (code cache, runtime clients, staging dir).
     pub fn new(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
-        std::fs::create_dir_all(&config.work_dir)
-            .map_err(|source| EngineError::Unpack { path: config.work_dir.clone(), source })?;
+        let group = config.host_ids.sandbox_group();
+        let made = |dir: &std::path::Path, mode: u32| {
+            std::fs::create_dir_all(dir)
+                .and_then(|()| share_with_sandboxes(dir, mode, group))
+                .map_err(|source| EngineError::Unpack { path: dir.to_owned(), source })
+        };
+        // The sandboxes' way to their files: traverse, never list.
+        made(&config.work_dir, 0o710)?;
         check_reachable(&config.work_dir)?;
         match config.cgroups.kill_leftovers() {
             Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "killed sandboxes a previous server left"),
             Ok(_) => {}
             Err(source) => return Err(EngineError::Cgroups { source }),
         }
-        let code = CodeCache::new(config.work_dir.join("code"), config.unpack_as)?;
+        let code = CodeCache::new(config.work_dir.join("code"), config.host_ids.unpack_as(), group)?;
         let clients = RuntimeClients::install(&config.work_dir.join("runtime"), &config.interpreters.python)?;
-        let staging = &config.rootfs.staging_dir;
-        std::fs::create_dir_all(staging).map_err(|source| EngineError::Unpack { path: staging.clone(), source })?;
-        let boot = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-        let spares = Spares::new(config.clone(), SpareKind::Sandbox, config.spare_sandboxes, format!("lbx-{boot}-s"));
+        made(&config.rootfs.staging_dir, 0o710)?;
         let empty_dir = config.work_dir.join("empty");
-        std::fs::create_dir_all(&empty_dir)
-            .map_err(|source| EngineError::Unpack { path: empty_dir.clone(), source })?;
+        made(&empty_dir, 0o750)?;
+        let ids = ids::IdPool::new(config.host_ids);
+        let boot = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let spares = Spares::new(
+            config.clone(),
+            ids.clone(),
+            SpareKind::Sandbox,
+            config.spare_sandboxes,
+            format!("lbx-{boot}-s"),
+        );
         let zygotes = |family, count: usize, tag: &str| match clients.dir(family) {
             Some(runtime_dir) if count > 0 => Spares::new(
                 config.clone(),
+                ids.clone(),
                 SpareKind::Zygote { family, runtime_dir, empty_dir: empty_dir.clone() },
                 count,
                 format!("lbx-{boot}-{tag}"),
             ),
-            _ => Spares::new(config.clone(), SpareKind::Sandbox, 0, format!("lbx-{boot}-{tag}")),
+            _ => Spares::new(config.clone(), ids.clone(), SpareKind::Sandbox, 0, format!("lbx-{boot}-{tag}")),
         };
         let python_zygotes = zygotes(lambdabox_model::RuntimeFamily::Python, config.python_zygotes, "zp");
         let node_zygotes = zygotes(lambdabox_model::RuntimeFamily::Nodejs, config.nodejs_zygotes, "zn");
@@ -214,6 +218,7 @@ impl Engine {
             boot,
             provisioned: Default::default(),
             logs,
+            ids,
         });
         pool::spawn_reaper(Arc::downgrade(&engine.pools), engine.config.keep_alive);
         pool::spawn_freezer(Arc::downgrade(&engine.pools), engine.config.freeze_grace);
@@ -262,6 +267,7 @@ impl Engine {
                     runtime_dir: self.clients.dir(family),
                     provisioned: false,
                     logs: self.logs.clone(),
+                    ids: self.ids.clone(),
                 };
                 match self.start_environment(spec, timeout).await? {
                     Ok(env) => (env, true),
@@ -404,6 +410,7 @@ impl Engine {
                 runtime_dir: self.clients.dir(family),
                 provisioned: true,
                 logs: self.logs.clone(),
+                ids: self.ids.clone(),
             };
             // Provisioning is not waited on by an invocation: it leaves the
             // spares to cold starts.
@@ -446,8 +453,6 @@ impl Engine {
     }
 }
 
-/// Sandboxes open their code and runtime directories as an unprivileged
-/// user, so every directory above the data dir must let others pass.
 /// How many idle environments to keep: one per 16 MiB of the host's memory
 /// (a frozen Python environment costs about 6–8 MiB), between 256 and 4,096.
 fn default_max_idle() -> usize {
@@ -465,23 +470,33 @@ fn reachable_above(dir: &std::path::Path) -> bool {
     dir.ancestors().skip(1).all(|d| std::fs::metadata(d).map(|m| m.permissions().mode() & 0o001 != 0).unwrap_or(true))
 }
 
-fn check_reachable(data_dir: &std::path::Path) -> Result<(), EngineError> {
+/// Sandboxes open their files as an unprivileged user, so every directory
+/// above the work dir must let others pass.
+fn check_reachable(work_dir: &std::path::Path) -> Result<(), EngineError> {
     use std::os::unix::fs::PermissionsExt;
-    // The data dir is the server's own: let others traverse (not list) it.
-    if let Ok(meta) = std::fs::metadata(data_dir)
-        && meta.permissions().mode() & 0o001 == 0
-    {
-        let mode = meta.permissions().mode() | 0o011;
-        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(mode))
-            .map_err(|source| EngineError::Unpack { path: data_dir.to_owned(), source })?;
-    }
-    for dir in data_dir.ancestors().skip(1) {
+    for dir in work_dir.ancestors().skip(1) {
         let Ok(meta) = std::fs::metadata(dir) else { continue };
         if meta.permissions().mode() & 0o001 == 0 {
-            return Err(EngineError::Unreachable { data_dir: data_dir.to_owned(), blocking: dir.to_owned() });
+            return Err(EngineError::Unreachable { data_dir: work_dir.to_owned(), blocking: dir.to_owned() });
         }
     }
     Ok(())
+}
+
+/// Gives `dir` (the server's) to the sandbox group with `mode` (owner
+/// root): what sandboxes must reach is open to them and to nobody else.
+/// Without a sandbox group (a server that is not root, whose sandboxes are
+/// its own uid), the directory is the owner's alone.
+pub(crate) fn share_with_sandboxes(dir: &std::path::Path, mode: u32, group: Option<u32>) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = match group {
+        Some(gid) => {
+            nix::unistd::chown(dir, None, Some(gid.into()))?;
+            mode
+        }
+        None => mode & 0o700,
+    };
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
 }
 
 /// AWS X-Ray's trace header format: `Root=1-<8 hex time>-<24 hex>;Parent=<16 hex>;Sampled=0`.

@@ -55,6 +55,11 @@ impl RuntimeClients {
             remove_dir_all_retrying(root).map_err(err)?;
         }
         fs::create_dir_all(root).map_err(err)?;
+        // Public code: readable by every sandbox (the server's umask is 077).
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(root, fs::Permissions::from_mode(0o755)).map_err(err)?;
+        }
         for family in ["python", "nodejs"] {
             if let Some(dir) = CLIENTS.get_dir(family) {
                 write_dir(dir, root).map_err(err)?;

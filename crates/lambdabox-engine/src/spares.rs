@@ -30,6 +30,7 @@ use lambdabox_model::RuntimeFamily;
 use lambdabox_sandbox::{Assignment, BindMount, Limits, Sandbox, SpareSpec};
 
 use crate::environment::{RUNTIME_API_ADDR, base_env, output_pipe};
+use crate::ids::{HostUid, IdPool};
 use crate::{EngineConfig, EngineError};
 
 /// How long after a spare is taken the pool starts to refill it, so the
@@ -49,6 +50,8 @@ pub(crate) struct Spare {
     pub(crate) output: OwnedFd,
     /// A zygote's stdin pipe (write end); `None` for a plain spare.
     pub(crate) zygote_stdin: Option<OwnedFd>,
+    /// Its host uid (after `sandbox`: given back once the sandbox is gone).
+    pub(crate) host_uid: HostUid,
 }
 
 /// What a pool holds.
@@ -64,6 +67,7 @@ pub(crate) enum SpareKind {
 
 pub(crate) struct Spares {
     config: EngineConfig,
+    ids: Arc<IdPool>,
     kind: SpareKind,
     target: usize,
     prefix: String,
@@ -77,9 +81,16 @@ pub(crate) struct Spares {
 impl Spares {
     /// A pool of `target` spares of `kind`, named `{prefix}{n}`. Filling
     /// starts at once when called inside a tokio runtime.
-    pub(crate) fn new(config: EngineConfig, kind: SpareKind, target: usize, prefix: String) -> Arc<Self> {
+    pub(crate) fn new(
+        config: EngineConfig,
+        ids: Arc<IdPool>,
+        kind: SpareKind,
+        target: usize,
+        prefix: String,
+    ) -> Arc<Self> {
         let spares = Arc::new(Self {
             config,
+            ids,
             kind,
             target,
             prefix,
@@ -175,12 +186,13 @@ impl Spares {
             }
         };
         let id = format!("{}{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed));
+        let (identity, host_uid) = self.ids.take()?;
         let limits = Limits { memory_bytes: 128 << 20, pids_max: self.config.pids_max, cpu_weight: 100 };
         let spec = SpareSpec {
             id: id.clone(),
             tmp_size_bytes: SPARE_TMP_BYTES,
             limits,
-            identity: self.config.identity,
+            identity,
             hostname: "localhost".into(),
             rootfs: self.config.rootfs.clone(),
             stdout: writer,
@@ -211,7 +223,7 @@ impl Spares {
                 .map_err(sandbox_error)?;
             sandbox.start().map_err(sandbox_error)?;
         }
-        Ok(Spare { sandbox, listener, output: reader, zygote_stdin })
+        Ok(Spare { sandbox, listener, output: reader, zygote_stdin, host_uid })
     }
 }
 

@@ -157,6 +157,12 @@ pub(crate) struct ChildPlan<'a> {
     /// which brings the rest of the root, the working directory and the
     /// program, in place of `cwd` and `exec`.
     pub(crate) spare: bool,
+    /// The host uid and gid that own the sandbox's user namespace (its
+    /// host ids), when the caller is root and they are not its own: the
+    /// kernel charges per-user counts of everything inside (inotify
+    /// instances, processes, message-queue bytes, pending signals) to the
+    /// namespace's owner, so each sandbox must own its own.
+    pub(crate) owner: Option<(u32, u32)>,
 }
 
 /// `execve`'s three pointers, wherever the strings and arrays live (an
@@ -206,15 +212,66 @@ pub(crate) fn spawn(plan: &ChildPlan<'_>, flags: CloneFlags) -> Result<Pid, Errn
     let stack_range = stack.as_ptr() as usize..stack.as_ptr() as usize + stack.len();
     let mut old = SigSet::empty();
     nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut old))?;
-    // SAFETY: the child runs `child_main` on its own stack in a copy of our
-    // address space and only makes system calls on data prepared in
-    // `plan` before it execs or exits; it never returns into our frames.
-    let result = unsafe {
-        nix::sched::clone(Box::new(|| child_main(plan, stack_range.clone())), &mut stack, flags, Some(libc::SIGCHLD))
-    };
+    let result = as_owner(plan.owner, || {
+        // SAFETY: the child runs `child_main` on its own stack in a copy of
+        // our address space and only makes system calls on data prepared in
+        // `plan` before it execs or exits; it never returns into our frames.
+        unsafe {
+            nix::sched::clone(
+                Box::new(|| child_main(plan, stack_range.clone())),
+                &mut stack,
+                flags,
+                Some(libc::SIGCHLD),
+            )
+        }
+    });
     // Restoring a mask we just read cannot fail; never lose the child over it.
     let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
+}
+
+/// Runs `clone` with the calling thread's effective uid and gid set to
+/// `owner`, so a new user namespace is owned by them; the real and saved
+/// ids stay root and the effective capabilities are restored from the
+/// permitted set (a kernel that limits unprivileged user namespaces still
+/// sees `CAP_SYS_ADMIN`). Raw system calls: only this thread changes, and
+/// only for the call.
+fn as_owner(owner: Option<(u32, u32)>, clone: impl FnOnce() -> Result<Pid, Errno>) -> Result<Pid, Errno> {
+    let Some((uid, gid)) = owner else { return clone() };
+    let keep = u32::MAX; // -1: leave that id unchanged
+    // SAFETY (this block and the restores below): setresgid/setresuid with
+    // plain integers on the calling thread only.
+    unsafe {
+        Errno::result(libc::syscall(libc::SYS_setresgid, keep, gid, keep))?;
+        if let Err(e) = Errno::result(libc::syscall(libc::SYS_setresuid, keep, uid, keep)) {
+            restore_owner();
+            return Err(e);
+        }
+    }
+    let result = capget().and_then(|mut caps| {
+        for c in &mut caps {
+            c.effective = c.permitted;
+        }
+        capset(&caps)
+    });
+    let result = result.and_then(|()| clone());
+    restore_owner();
+    result
+}
+
+/// Back to root after [`as_owner`]. Cannot fail while the saved ids are
+/// root; if it did, the thread would go on with another's credentials, so
+/// the process stops instead.
+fn restore_owner() {
+    let keep = u32::MAX;
+    // SAFETY: as in `as_owner`.
+    let restored = unsafe {
+        Errno::result(libc::syscall(libc::SYS_setresuid, keep, 0u32, keep))
+            .and_then(|_| Errno::result(libc::syscall(libc::SYS_setresgid, keep, 0u32, keep)))
+    };
+    if restored.is_err() {
+        std::process::abort();
+    }
 }
 
 /// Sends one protocol byte to the child.

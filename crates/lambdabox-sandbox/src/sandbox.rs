@@ -451,6 +451,7 @@ fn spawn(
         exec: exec.ptrs(),
         seccomp: filters,
         spare,
+        owner: namespace_owner(&spec.identity),
     };
     let pid = process::spawn(&plan, namespaces::clone_flags()).map_err(|source| SandboxError::Clone { source })?;
     drop((child_end, report_write));
@@ -462,6 +463,14 @@ fn spawn(
             Err(SandboxError::OpenPidfd { id: spec.id.clone(), source })
         }
     }
+}
+
+/// Who should own a sandbox's user namespace: its host ids, when the caller
+/// is root and they differ from root's (an unprivileged caller can only
+/// map, and own with, its own ids).
+fn namespace_owner(identity: &crate::Identity) -> Option<(u32, u32)> {
+    let root = nix::unistd::geteuid().is_root();
+    (root && identity.host_uid != 0).then_some((identity.host_uid, identity.host_gid))
 }
 
 /// Moves a descriptor the child keeps off 0, 1 and 2 (possible when the

@@ -32,6 +32,11 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Everything the server creates is its own unless it says otherwise:
+    // databases (with function environment variables), S3 objects, queued
+    // payloads and logs are 0600 in 0700 directories. What sandboxes must
+    // read is opened to their group explicitly (lambdabox-engine).
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -86,6 +86,11 @@ pub struct ServeArgs {
     /// descriptors the server may open, at most 10,000).
     #[arg(long, env = "LAMBDABOX_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: Option<u64>,
+    /// The host ids sandboxes run as, `FIRST:COUNT` (root only): `FIRST` owns
+    /// unpacked code and is every sandbox's group, each sandbox takes a uid
+    /// of its own from the rest. Default 1879048192:65536.
+    #[arg(long, env = "LAMBDABOX_SANDBOX_IDS", value_parser = parse_id_range)]
+    sandbox_ids: Option<(u32, u32)>,
     /// A second address serving only function URLs and HTTP APIs.
     #[arg(long, env = "LAMBDABOX_FRONT_DOOR_LISTEN")]
     front_door_listen: Option<SocketAddr>,
@@ -156,6 +161,39 @@ fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(1 << shift).filter(|b| *b > 0).ok_or_else(|| format!("'{s}' is out of range"))
 }
 
+fn parse_id_range(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{s}' is not FIRST:COUNT, such as 1879048192:65536");
+    let (first, count) = s.split_once(':').ok_or_else(bad)?;
+    let (first, count): (u32, u32) = (first.parse().map_err(|_| bad())?, count.parse().map_err(|_| bad())?);
+    if first == 0 || count < 2 || first.checked_add(count).is_none() {
+        return Err(format!("'{s}': the range must start above 0, hold at least 2 ids and end below 2^32"));
+    }
+    Ok((first, count))
+}
+
+/// Makes the files a data dir held before this version (0644 under 0755)
+/// the server's alone.
+fn tighten_data_dir(data_dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |name: &str, mode: u32| match std::fs::symlink_metadata(data_dir.join(name)) {
+        Ok(meta) if !meta.file_type().is_symlink() => {
+            std::fs::set_permissions(data_dir.join(name), std::fs::Permissions::from_mode(mode))
+        }
+        _ => Ok(()),
+    };
+    set(".", 0o700)?;
+    for db in ["lambdabox.db", "queue.db", "gateway.db"] {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            set(&format!("{db}{suffix}"), 0o600)?;
+        }
+    }
+    set("lock", 0o600)?;
+    for dir in ["blobs", "logs", "s3"] {
+        set(dir, 0o700)?;
+    }
+    Ok(())
+}
+
 fn parse_endpoint(s: &str) -> Result<String, String> {
     let trimmed = s.trim_end_matches('/');
     let rest = trimmed.strip_prefix("http://").or_else(|| trimmed.strip_prefix("https://"));
@@ -197,6 +235,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::debug!(open_files, ?limits, "http limits");
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("create data dir {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize().context("resolve data dir")?;
+    tighten_data_dir(&data_dir).with_context(|| format!("make {} the server's own", data_dir.display()))?;
     tracing::debug!(credentials = ?args.credentials, "known credentials");
     let lock = crate::lock::DataDirLock::acquire(&data_dir, LOCK_WAIT)?;
 
@@ -230,6 +269,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let mut engine_config = EngineConfig::new(data_dir.clone()).context("configure the engine")?;
+    if let Some((first, count)) = args.sandbox_ids {
+        anyhow::ensure!(nix::unistd::geteuid().is_root(), "--sandbox-ids needs a server running as root");
+        engine_config.host_ids = lambdabox_engine::HostIds::Range { first, count };
+    }
     engine_config.spare_sandboxes = args.spare_sandboxes;
     engine_config.python_zygotes = args.python_zygotes;
     engine_config.nodejs_zygotes = args.nodejs_zygotes;

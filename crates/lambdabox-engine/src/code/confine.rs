@@ -45,7 +45,7 @@ pub(crate) fn run<T: Send>(
     if let UnpackAs::Confined { uid, gid } = how {
         nix::unistd::fchown(&root, Some(uid.into()), Some(gid.into()))?;
     }
-    nix::sys::stat::fchmod(&root, Mode::from_bits_truncate(0o755))?;
+    nix::sys::stat::fchmod(&root, Mode::from_bits_truncate(0o750))?;
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("lambdabox-unpack".into())

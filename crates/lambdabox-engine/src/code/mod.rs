@@ -11,7 +11,6 @@ mod unpack;
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 pub use confine::UnpackAs;
@@ -26,9 +25,12 @@ pub struct CodeCache {
 }
 
 impl CodeCache {
-    pub fn new(root: PathBuf, unpack_as: UnpackAs) -> Result<Self, EngineError> {
-        fs::create_dir_all(&root).map_err(|source| EngineError::Unpack { path: root.clone(), source })?;
-        set_mode(&root, 0o755).map_err(|source| EngineError::Unpack { path: root.clone(), source })?;
+    /// The cache at `root`, which sandboxes in `group` may traverse (not
+    /// list).
+    pub fn new(root: PathBuf, unpack_as: UnpackAs, group: Option<u32>) -> Result<Self, EngineError> {
+        fs::create_dir_all(&root)
+            .and_then(|()| crate::share_with_sandboxes(&root, 0o710, group))
+            .map_err(|source| EngineError::Unpack { path: root.clone(), source })?;
         Ok(Self { root, unpack_as })
     }
 
@@ -101,13 +103,10 @@ pub(crate) fn digest_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
 
     use zip::write::SimpleFileOptions;
 
@@ -125,11 +124,11 @@ mod tests {
         w.add_symlink("link", "lib/data.txt", SimpleFileOptions::default()).unwrap();
         w.finish().unwrap();
 
-        let cache = CodeCache::new(dir.path().join("code"), UnpackAs::Server).unwrap();
+        let cache = CodeCache::new(dir.path().join("code"), UnpackAs::Server, None).unwrap();
         let out = cache.ensure("abc", &zip_path).unwrap();
         let mode = |p: &str| fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode("bootstrap"), 0o755);
-        assert_eq!(mode("lib/data.txt"), 0o644);
+        assert_eq!(mode("bootstrap"), 0o750);
+        assert_eq!(mode("lib/data.txt"), 0o640);
         assert_eq!(fs::read_to_string(out.join("link")).unwrap(), "data");
         assert_eq!(cache.ensure("abc", &zip_path).unwrap(), out);
     }
@@ -149,7 +148,7 @@ mod tests {
         let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
         zip_of(&a, &[("python/shared.py", "a"), ("python/only_a.py", "a")]);
         zip_of(&b, &[("python/shared.py", "b"), ("bin/tool", "b")]);
-        let cache = CodeCache::new(dir.path().join("code"), UnpackAs::Server).unwrap();
+        let cache = CodeCache::new(dir.path().join("code"), UnpackAs::Server, None).unwrap();
         assert_eq!(cache.ensure_layers(&[]).unwrap(), None);
         let opt = cache.ensure_layers(&[("ka".into(), a.clone()), ("kb".into(), b.clone())]).unwrap().unwrap();
         assert_eq!(fs::read_to_string(opt.join("python/shared.py")).unwrap(), "b");

@@ -26,6 +26,12 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{FileStat, Mode, SFlag};
 use nix::unistd::UnlinkatFlags;
 
+/// Modes of what is unpacked: readable by the owner (the unpacking uid)
+/// and the sandbox group, by nobody else (a package may hold secrets).
+const DIR_MODE: u32 = 0o750;
+const FILE_MODE: u32 = 0o640;
+const EXEC_MODE: u32 = 0o750;
+
 /// A directory entries are unpacked under.
 pub(crate) struct Unpacker {
     root: OwnedFd,
@@ -45,8 +51,8 @@ impl Unpacker {
         Self { root }
     }
 
-    /// Unpacks every entry of the zip in `file`: directories 0755, files
-    /// 0644 or 0755 when the zip marks them executable, links as links.
+    /// Unpacks every entry of the zip in `file`: directories 0750, files
+    /// 0640 or 0750 when the zip marks them executable, links as links.
     pub(crate) fn unpack_zip(&self, file: File) -> io::Result<()> {
         let mut archive = zip::ZipArchive::new(io::BufReader::new(file)).map_err(io::Error::other)?;
         for i in 0..archive.len() {
@@ -63,7 +69,7 @@ impl Unpacker {
             let parent = self.directory(parents)?;
             if entry.is_dir() {
                 let dir = ensure_dir(parent.as_fd(), last)?;
-                nix::sys::stat::fchmod(&dir, Mode::from_bits_truncate(0o755))?;
+                nix::sys::stat::fchmod(&dir, Mode::from_bits_truncate(DIR_MODE))?;
             } else if mode & 0o170000 == 0o120000 {
                 let mut target = String::new();
                 entry.by_ref().take(4096).read_to_string(&mut target)?;
@@ -77,7 +83,7 @@ impl Unpacker {
                 let fd = open_beneath(parent.as_fd(), last, how)?;
                 let mut out = File::from(fd);
                 io::copy(&mut entry, &mut out)?;
-                let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+                let mode = if mode & 0o111 != 0 { EXEC_MODE } else { FILE_MODE };
                 nix::sys::stat::fchmod(&out, Mode::from_bits_truncate(mode))?;
             }
         }
@@ -85,7 +91,7 @@ impl Unpacker {
     }
 
     /// The directory at `parts` under the root, creating what is missing
-    /// (0755). A component that is a link or a file is an error.
+    /// (0750). A component that is a link or a file is an error.
     fn directory(&self, parts: &[String]) -> io::Result<OwnedFd> {
         let mut current = self.root.try_clone()?;
         for part in parts {
@@ -139,16 +145,16 @@ fn open_dir(dir: BorrowedFd<'_>, name: &str) -> io::Result<OwnedFd> {
     })
 }
 
-/// The directory `name` in `dir`, made (0755) if missing.
+/// The directory `name` in `dir`, made (0750) if missing.
 fn ensure_dir(dir: BorrowedFd<'_>, name: &str) -> io::Result<OwnedFd> {
     match open_dir(dir, name) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            match nix::sys::stat::mkdirat(dir, cstring(name)?.as_c_str(), Mode::from_bits_truncate(0o755)) {
+            match nix::sys::stat::mkdirat(dir, cstring(name)?.as_c_str(), Mode::from_bits_truncate(DIR_MODE)) {
                 Ok(()) | Err(Errno::EEXIST) => {}
                 Err(e) => return Err(e.into()),
             }
             let made = open_dir(dir, name)?;
-            nix::sys::stat::fchmod(&made, Mode::from_bits_truncate(0o755))?;
+            nix::sys::stat::fchmod(&made, Mode::from_bits_truncate(DIR_MODE))?;
             Ok(made)
         }
         other => other,
@@ -303,9 +309,9 @@ mod tests {
         ]);
         unpack(&root, &zip).unwrap();
         let mode = |p: &str| std::fs::symlink_metadata(root.join(p)).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode("bin/tool"), 0o755);
-        assert_eq!(mode("bin"), 0o755);
-        assert_eq!(mode("lib/a.txt"), 0o644);
+        assert_eq!(mode("bin/tool"), 0o750);
+        assert_eq!(mode("bin"), 0o750);
+        assert_eq!(mode("lib/a.txt"), 0o640);
         assert_eq!(std::fs::read_to_string(root.join("lib/a.txt")).unwrap(), "2");
         assert_eq!(std::fs::read_link(root.join("link")).unwrap().to_str(), Some("lib/a.txt"));
         // A later package's file replaces an earlier one's.
