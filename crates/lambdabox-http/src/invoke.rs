@@ -16,10 +16,7 @@ use crate::functions::qualifier;
 use crate::region::RequestRegion;
 use crate::{ApiError, AppState};
 
-/// The largest synchronous request payload (6 MB).
-pub const MAX_PAYLOAD: usize = 6_291_456;
-/// The largest asynchronous request payload (1 MB since 2025; was 256 KB).
-pub const MAX_EVENT_PAYLOAD: usize = 1_048_576;
+use lambdabox_model::limits::{EVENT_PAYLOAD_MAX as MAX_EVENT_PAYLOAD, INVOKE_PAYLOAD_MAX as MAX_PAYLOAD};
 /// The largest decoded `X-Amz-Client-Context`.
 const MAX_CLIENT_CONTEXT: usize = 3583;
 

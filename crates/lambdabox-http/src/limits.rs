@@ -25,7 +25,7 @@ use lambdabox_model::limits::CODE_REQUEST_BODY;
 use tokio::sync::Semaphore;
 
 use crate::ApiError;
-use crate::invoke::MAX_PAYLOAD;
+use lambdabox_model::limits::INVOKE_PAYLOAD_MAX as MAX_PAYLOAD;
 
 /// Every Lambda operation without a package or a payload.
 pub const SMALL_BODY: usize = 1 << 20;

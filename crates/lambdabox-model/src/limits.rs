@@ -36,3 +36,8 @@ pub const TAGS_MAX: usize = 50;
 /// ListFunctions page size when MaxItems is absent, and its upper bound.
 pub const LIST_DEFAULT_PAGE: usize = 50;
 pub const LIST_MAX_ITEMS: i64 = 10_000;
+
+/// The largest synchronous Invoke payload, request and response (6 MB).
+pub const INVOKE_PAYLOAD_MAX: usize = 6_291_456;
+/// The largest asynchronous Invoke payload (1 MB since 2025; was 256 KB).
+pub const EVENT_PAYLOAD_MAX: usize = 1_048_576;
