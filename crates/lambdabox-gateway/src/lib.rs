@@ -22,7 +22,6 @@ mod ids;
 mod model;
 pub mod response;
 pub mod routes;
-pub mod sigv4;
 mod store;
 mod url_api;
 

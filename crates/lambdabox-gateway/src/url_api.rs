@@ -29,13 +29,10 @@ pub fn router(inner: Shared) -> Router {
 
 /// The region of a request: its SigV4 credential scope, else the default.
 pub(crate) fn region(headers: &HeaderMap, default: &Region) -> Region {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split([',', ' ']).next())
-        .and_then(|scope| scope.split('/').nth(2))
-        .and_then(Region::parse)
+    let mut request = http::Request::new(());
+    *request.headers_mut() = headers.clone();
+    lambdabox_aws::CredentialScope::of(&request.into_parts().0)
+        .and_then(|scope| Region::parse(&scope.region))
         .unwrap_or_else(|| default.clone())
 }
 

@@ -44,32 +44,10 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-/// The service named by a SigV4 credential scope `AKID/DATE/REGION/SERVICE/aws4_request`.
-fn scope_service(credential: &str) -> Option<&str> {
-    let scope = credential.split([',', ' ']).next()?;
-    let mut fields = scope.split('/');
-    let service = fields.nth(3)?;
-    (fields.next()? == "aws4_request").then_some(service)
-}
-
 /// Whether the request is signed for S3: its `Authorization` header or presigned
 /// `X-Amz-Credential` names service `s3`.
 pub fn signed_for_s3(parts: &Parts) -> bool {
-    let header = parts
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.starts_with("AWS4-HMAC-SHA256"))
-        .and_then(|v| v.split_once("Credential="))
-        .and_then(|(_, c)| scope_service(c));
-    if let Some(service) = header {
-        return service == "s3";
-    }
-    parts.uri.query().is_some_and(|q| {
-        q.split('&').filter_map(|kv| kv.split_once('=')).any(|(k, v)| {
-            k == "X-Amz-Credential" && scope_service(&v.replace("%2F", "/").replace("%2f", "/")) == Some("s3")
-        })
-    })
+    lambdabox_aws::CredentialScope::of(parts).is_some_and(|scope| scope.service == "s3")
 }
 
 /// Whether the request's `Host` is one of S3's names under `domain`.

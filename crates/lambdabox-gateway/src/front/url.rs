@@ -13,8 +13,8 @@ use super::{Invocation, build, header_pairs, host_of, set_header, text};
 use crate::event::{EventContext, EventV2, HttpRequest};
 use crate::host::host_name;
 use crate::response::{self, PayloadVersion};
-use crate::sigv4::{self, SigV4Error, SignedRequest};
 use crate::{Inner, json_body};
+use lambdabox_aws::sigv4::{self, SigV4Error, SignedRequest};
 
 fn forbidden() -> Response<Body> {
     text(StatusCode::FORBIDDEN, "application/json", r#"{"Message":"Forbidden"}"#)

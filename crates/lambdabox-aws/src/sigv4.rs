@@ -1,4 +1,4 @@
-//! Verifying AWS Signature Version 4 (function URLs with `AuthType:
+//! Verifying AWS Signature Version 4 (today: function URLs with `AuthType:
 //! AWS_IAM`): the `Authorization` header form and the presigned query form.
 //! The signature is computed again from the request with the secret of the
 //! access key named in the credential scope (from the server's known
@@ -9,6 +9,8 @@ use hmac::{Hmac, Mac};
 use lambdabox_model::Credentials;
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
+
+use crate::CredentialScope;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// How far a signature's time may be from ours.
@@ -75,13 +77,8 @@ fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 fn parse_scope(credential: &str) -> Result<(String, String, String, String), SigV4Error> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    match parts.as_slice() {
-        [key, date, region, service, "aws4_request"] => {
-            Ok(((*key).to_owned(), (*date).to_owned(), (*region).to_owned(), (*service).to_owned()))
-        }
-        _ => Err(SigV4Error::Malformed),
-    }
+    let scope = CredentialScope::parse(credential).ok_or(SigV4Error::Malformed)?;
+    Ok((scope.access_key, scope.date, scope.region, scope.service))
 }
 
 fn parse(req: &SignedRequest<'_>) -> Result<Authorization, SigV4Error> {
