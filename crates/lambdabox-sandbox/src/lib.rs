@@ -28,7 +28,7 @@ mod seccomp;
 mod spec;
 
 pub use cgroup::{CgroupConfig, CgroupError, CgroupVersion};
-pub use error::{ChildStep, SandboxError, SpecError};
+pub use error::{ChildStep, SandboxError};
 pub use nix::unistd::Pid;
 pub use sandbox::{ExitStatus, Sandbox};
-pub use spec::{Assignment, BindMount, Identity, Limits, RootfsConfig, SandboxSpec, SpareSpec};
+pub use spec::{Assignment, BindMount, Identity, Limits, RootfsConfig, SandboxSpec, SpareSpec, SpecError};

@@ -23,7 +23,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::cgroup::{Cgroup, CgroupConfig, CgroupError};
-use crate::error::{ChildStep, SandboxError, SpecError};
+use crate::error::{ChildStep, SandboxError};
 use crate::init;
 use crate::inject;
 use crate::late;
@@ -31,7 +31,7 @@ use crate::namespaces::{self, ListenError, Setgroups};
 use crate::process::{self, ChildPlan, ExecPlan, Report, Stage};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp;
-use crate::spec::{self, Assignment, Limits, RootfsConfig, SandboxSpec, SpareSpec};
+use crate::spec::{self, Assignment, Limits, RootfsConfig, SandboxSpec, SpareSpec, SpecError};
 
 /// How the sandbox's program ended (or, if it never ran, the sandbox's
 /// first process: `Exited(127)` for a failed start, `Signaled(SIGKILL)` when
