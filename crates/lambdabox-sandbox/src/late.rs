@@ -22,7 +22,7 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::mount::MsFlags;
 
-use crate::process::ExecPtrs;
+use crate::exec::ExecPtrs;
 use crate::rootfs::{Step, StepRef};
 use crate::spec::SpecError;
 

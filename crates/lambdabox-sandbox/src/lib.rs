@@ -17,11 +17,13 @@
 
 mod cgroup;
 mod error;
+mod exec;
 mod init;
 mod inject;
 mod late;
 mod namespaces;
 mod process;
+mod protocol;
 mod rootfs;
 mod sandbox;
 mod seccomp;
