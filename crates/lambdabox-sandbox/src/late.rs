@@ -22,9 +22,9 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::mount::MsFlags;
 
-use crate::error::SpecError;
-use crate::process::ExecPtrs;
+use crate::exec::ExecPtrs;
 use crate::rootfs::{Step, StepRef};
+use crate::spec::SpecError;
 
 const MAGIC: u32 = 0x4c42_5341;
 const HEADER: usize = 32;

@@ -17,18 +17,20 @@
 
 mod cgroup;
 mod error;
+mod exec;
 mod init;
 mod inject;
 mod late;
 mod namespaces;
 mod process;
+mod protocol;
 mod rootfs;
 mod sandbox;
 mod seccomp;
 mod spec;
 
 pub use cgroup::{CgroupConfig, CgroupError, CgroupVersion};
-pub use error::{ChildStep, SandboxError, SpecError};
+pub use error::{ChildStep, SandboxError};
 pub use nix::unistd::Pid;
 pub use sandbox::{ExitStatus, Sandbox};
-pub use spec::{Assignment, BindMount, Identity, Limits, RootfsConfig, SandboxSpec, SpareSpec};
+pub use spec::{Assignment, BindMount, Identity, Limits, RootfsConfig, SandboxSpec, SpareSpec, SpecError};

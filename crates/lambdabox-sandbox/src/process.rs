@@ -1,6 +1,5 @@
 //! The sandbox's first process from `clone` until it hands over to the
-//! program and becomes the sandbox's init, and the small protocol between
-//! it and its parent.
+//! program and becomes the sandbox's init.
 //!
 //! The child is a copy of the caller, which may be multi-threaded (an async
 //! runtime): until `execve` it may only make system calls, so everything
@@ -8,21 +7,14 @@
 //! allocates, takes a lock or calls a libc function that broadcasts to
 //! threads (glibc's `setresuid` does, so the raw syscalls are used).
 //!
-//! The protocol runs over a `SOCK_SEQPACKET` pair:
-//! 1. parent → child `GO`, once the id maps are written and the child sits
-//!    in its cgroup;
-//! 2. child → parent `READY` once the namespaces and root are built, or a
-//!    failure report naming the step and errno;
-//! 3. parent → child `START`; the child finishes its own confinement
-//!    (stdio, working directory, capabilities, seccomp) and starts the
-//!    program as its child ([`crate::init`]), which inherits all of it;
-//! 4. the channel is close-on-exec in the program and closed by the init
-//!    once the program has exec'd, so a successful `execve` reads as
-//!    end-of-file; a failed one as a failure report.
+//! It talks to its parent over the set-up channel ([`crate::protocol`]):
+//! it waits for `GO`, builds the sandbox and reports `READY`, waits for
+//! `START`, confines itself and starts the program as its child
+//! ([`crate::init`]), which inherits all of it.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::ops::Range;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::RawFd;
 
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
@@ -31,101 +23,17 @@ use nix::unistd::Pid;
 
 use std::sync::atomic::AtomicI32;
 
+use crate::exec::ExecPtrs;
 use crate::init;
 use crate::late;
 use crate::namespaces::{self, Setgroups};
+use crate::protocol::{GO, START, Stage, exit, fail, read_byte, report_ready};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp::{self, Filters};
 
 /// The child's stack until `execve`. Generous: overflowing it would corrupt
 /// the child's copy of the heap without a guard page.
 const CHILD_STACK_SIZE: usize = 512 * 1024;
-
-pub(crate) const GO: u8 = 1;
-pub(crate) const START: u8 = 2;
-
-const READY: u32 = 1;
-const FAILED: u32 = 2;
-
-/// Which part of the child's work a failure report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub(crate) enum Stage {
-    CloseFds = 1,
-    Session,
-    Sync,
-    Credentials,
-    ResourceLimits,
-    CgroupNamespace,
-    Rootfs,
-    Hostname,
-    Loopback,
-    Stdio,
-    Chdir,
-    DropCapabilities,
-    Seccomp,
-    StartProgram,
-    Exec,
-}
-
-impl Stage {
-    fn from_u32(value: u32) -> Option<Self> {
-        const ALL: [Stage; 15] = [
-            Stage::CloseFds,
-            Stage::Session,
-            Stage::Sync,
-            Stage::Credentials,
-            Stage::ResourceLimits,
-            Stage::CgroupNamespace,
-            Stage::Rootfs,
-            Stage::Hostname,
-            Stage::Loopback,
-            Stage::Stdio,
-            Stage::Chdir,
-            Stage::DropCapabilities,
-            Stage::Seccomp,
-            Stage::StartProgram,
-            Stage::Exec,
-        ];
-        ALL.into_iter().find(|s| *s as u32 == value)
-    }
-}
-
-/// A message from the child.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Report {
-    Ready,
-    /// `index` is the rootfs step for [`Stage::Rootfs`], else 0.
-    Failed {
-        stage: Stage,
-        index: usize,
-        errno: Errno,
-    },
-}
-
-impl Report {
-    fn encode(kind: u32, stage: u32, index: u32, errno: i32) -> [u8; 16] {
-        let mut buf = [0u8; 16];
-        buf[0..4].copy_from_slice(&kind.to_ne_bytes());
-        buf[4..8].copy_from_slice(&stage.to_ne_bytes());
-        buf[8..12].copy_from_slice(&index.to_ne_bytes());
-        buf[12..16].copy_from_slice(&errno.to_ne_bytes());
-        buf
-    }
-
-    fn decode(buf: &[u8; 16]) -> Option<Self> {
-        let word = |i: usize| u32::from_ne_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
-        match word(0) {
-            READY => Some(Self::Ready),
-            FAILED => Some(Self::Failed {
-                stage: Stage::from_u32(word(4))?,
-                index: word(8) as usize,
-                errno: Errno::from_raw(word(12) as i32),
-            }),
-            _ => None,
-        }
-    }
-}
 
 /// Everything the child needs, prepared by the parent. Raw pointers and
 /// descriptors stay valid in the child's copy of the address space and
@@ -163,45 +71,6 @@ pub(crate) struct ChildPlan<'a> {
     /// instances, processes, message-queue bytes, pending signals) to the
     /// namespace's owner, so each sandbox must own its own.
     pub(crate) owner: Option<(u32, u32)>,
-}
-
-/// `execve`'s three pointers, wherever the strings and arrays live (an
-/// [`ExecPlan`], or a spare's assignment).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ExecPtrs {
-    pub(crate) program: *const libc::c_char,
-    pub(crate) argv: *const *const libc::c_char,
-    pub(crate) envp: *const *const libc::c_char,
-}
-
-/// `execve`'s arguments as NUL-terminated strings and pointer arrays.
-pub(crate) struct ExecPlan {
-    program: CString,
-    _strings: Vec<CString>,
-    argv: Vec<*const libc::c_char>,
-    envp: Vec<*const libc::c_char>,
-}
-
-impl ExecPlan {
-    /// `argv` and `env` must hold no NUL byte (checked by spec validation).
-    pub(crate) fn new(argv: &[String], env: &[(String, String)]) -> Option<Self> {
-        let program = CString::new(argv.first()?.as_str()).ok()?;
-        let args: Vec<CString> = argv.iter().map(|a| CString::new(a.as_str()).ok()).collect::<Option<_>>()?;
-        let vars: Vec<CString> =
-            env.iter().map(|(k, v)| CString::new(format!("{k}={v}")).ok()).collect::<Option<_>>()?;
-        let pointers = |strings: &[CString]| {
-            strings.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect::<Vec<_>>()
-        };
-        let (argv, envp) = (pointers(&args), pointers(&vars));
-        let mut strings = args;
-        strings.extend(vars);
-        Some(Self { program, _strings: strings, argv, envp })
-    }
-
-    /// Pointers into this plan, valid while it lives.
-    pub(crate) fn ptrs(&self) -> ExecPtrs {
-        ExecPtrs { program: self.program.as_ptr(), argv: self.argv.as_ptr(), envp: self.envp.as_ptr() }
-    }
 }
 
 /// Clones the child with `flags` and the parent-death-free `SIGCHLD`
@@ -274,42 +143,6 @@ fn restore_owner() {
     }
 }
 
-/// Sends one protocol byte to the child.
-pub(crate) fn send(sock: BorrowedFd<'_>, byte: u8) -> Result<(), Errno> {
-    send_message(sock, &[byte])
-}
-
-/// Sends one message (a protocol byte, a spare's assignment) to the child.
-pub(crate) fn send_message(sock: BorrowedFd<'_>, message: &[u8]) -> Result<(), Errno> {
-    loop {
-        // SAFETY: sends from a live slice; MSG_NOSIGNAL avoids SIGPIPE.
-        let rc = unsafe { libc::send(sock.as_raw_fd(), message.as_ptr().cast(), message.len(), libc::MSG_NOSIGNAL) };
-        match Errno::result(rc) {
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e),
-            Ok(n) if n as usize == message.len() => return Ok(()),
-            Ok(_) => return Err(Errno::EMSGSIZE),
-        }
-    }
-}
-
-/// Reads the child's next report; `None` at end-of-file (the child exec'd
-/// or died).
-pub(crate) fn receive(sock: BorrowedFd<'_>) -> Result<Option<Report>, Errno> {
-    let mut buf = [0u8; 16];
-    loop {
-        // SAFETY: reads at most 16 bytes into a live local buffer.
-        let rc = unsafe { libc::read(sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        match Errno::result(rc) {
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e),
-            Ok(0) => return Ok(None),
-            Ok(16) => return Report::decode(&buf).map(Some).ok_or(Errno::EBADMSG),
-            Ok(_) => return Err(Errno::EBADMSG),
-        }
-    }
-}
-
 // ---- Everything below runs in the child. ----
 
 /// `stack` is the child's own stack, which it keeps when, as the init, it
@@ -350,11 +183,11 @@ fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
     if let Err(e) = namespaces::loopback_up() {
         fail(sock, Stage::Loopback, 0, e);
     }
-    write_report(sock, &Report::encode(READY, 0, 0, 0));
+    report_ready(sock);
 
     let (exec, cwd) = if plan.spare {
         let late = receive_assignment(sock);
-        write_report(sock, &Report::encode(READY, 0, 0, 0));
+        report_ready(sock);
         (late.exec, late.cwd)
     } else {
         (plan.exec, plan.cwd)
@@ -393,24 +226,6 @@ fn child_main(plan: &ChildPlan<'_>, stack: Range<usize>) -> ! {
     unsafe { libc::close(sock) };
     let _ = close_fds_except(&[plan.report]);
     init::run(program, plan.report, stack)
-}
-
-/// The program's side of [`init::spawn_program`]: restores signal delivery
-/// and execs. Runs on the init's memory while the init is suspended, so it
-/// only makes system calls.
-pub(crate) fn exec_program(sock: RawFd, exec: &ExecPtrs) -> ! {
-    // SAFETY: an empty, initialised mask; restores normal signal delivery
-    // for the new program (the mask survives execve).
-    unsafe {
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-    }
-    // SAFETY: program, argv and envp are NUL-terminated strings and
-    // NULL-terminated pointer arrays that outlive this call (an `ExecPlan`
-    // or a spare's assignment, both alive until the init exits).
-    unsafe { libc::execve(exec.program, exec.argv, exec.envp) };
-    fail(sock, Stage::Exec, 0, Errno::last())
 }
 
 /// A spare's side of [`crate::Sandbox::assign`]: receives the assignment
@@ -475,37 +290,6 @@ fn receive_into_mapping(sock: RawFd) -> Result<&'static mut [u8], Errno> {
             Err(e) => return Err(e),
             Ok(n) if n as usize == len => return Ok(buf),
             Ok(_) => return Err(Errno::EBADMSG),
-        }
-    }
-}
-
-fn exit(code: i32) -> ! {
-    // SAFETY: _exit ends the child without running the parent's atexit
-    // handlers or destructors.
-    unsafe { libc::_exit(code) }
-}
-
-fn fail(sock: RawFd, stage: Stage, index: u32, errno: Errno) -> ! {
-    write_report(sock, &Report::encode(FAILED, stage as u32, index, errno as i32));
-    exit(127)
-}
-
-fn write_report(sock: RawFd, buf: &[u8; 16]) {
-    // SAFETY: writes 16 bytes from a live buffer; a failure means the
-    // parent is gone, and there is nobody to tell.
-    unsafe { libc::send(sock, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
-}
-
-fn read_byte(sock: RawFd) -> Result<u8, Errno> {
-    let mut byte = 0u8;
-    loop {
-        // SAFETY: reads one byte into a live local.
-        let rc = unsafe { libc::read(sock, (&mut byte as *mut u8).cast(), 1) };
-        match Errno::result(rc) {
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e),
-            Ok(0) => exit(1), // the parent gave up on us
-            Ok(_) => return Ok(byte),
         }
     }
 }
@@ -676,33 +460,4 @@ fn wire_stdio(plan: &ChildPlan<'_>) -> Result<(), Errno> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reports_round_trip() {
-        let ready = Report::encode(READY, 0, 0, 0);
-        assert_eq!(Report::decode(&ready), Some(Report::Ready));
-        let failed = Report::encode(FAILED, Stage::Rootfs as u32, 7, libc::EROFS);
-        assert_eq!(
-            Report::decode(&failed),
-            Some(Report::Failed { stage: Stage::Rootfs, index: 7, errno: Errno::EROFS })
-        );
-        assert_eq!(Report::decode(&Report::encode(9, 0, 0, 0)), None);
-        assert_eq!(Report::decode(&Report::encode(FAILED, 99, 0, 0)), None);
-    }
-
-    #[test]
-    fn exec_plan_terminates_its_arrays() {
-        let plan = ExecPlan::new(&["/bin/sh".into(), "-c".into()], &[("A".into(), "b".into())]).unwrap();
-        assert_eq!(plan.argv.len(), 3);
-        assert!(plan.argv[2].is_null());
-        assert_eq!(plan.envp.len(), 2);
-        // SAFETY: the pointer points into a CString owned by `plan`.
-        assert_eq!(unsafe { CStr::from_ptr(plan.envp[0]) }, c"A=b");
-        assert!(ExecPlan::new(&[], &[]).is_none());
-    }
 }

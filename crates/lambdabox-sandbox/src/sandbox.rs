@@ -23,15 +23,17 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::cgroup::{Cgroup, CgroupConfig, CgroupError};
-use crate::error::{ChildStep, SandboxError, SpecError};
+use crate::error::{ChildStep, SandboxError};
+use crate::exec::ExecPlan;
 use crate::init;
 use crate::inject;
 use crate::late;
 use crate::namespaces::{self, ListenError, Setgroups};
-use crate::process::{self, ChildPlan, ExecPlan, Report, Stage};
+use crate::process::{self, ChildPlan};
+use crate::protocol::{self, Report, Stage};
 use crate::rootfs::{self, RootfsPlan};
 use crate::seccomp;
-use crate::spec::{self, Assignment, Limits, RootfsConfig, SandboxSpec, SpareSpec};
+use crate::spec::{self, Assignment, Limits, RootfsConfig, SandboxSpec, SpareSpec, SpecError};
 
 /// How the sandbox's program ended (or, if it never ran, the sandbox's
 /// first process: `Exited(127)` for a failed start, `Signaled(SIGKILL)` when
@@ -124,8 +126,8 @@ impl Sandbox {
         let message = late::encode(&late.steps, &assignment.argv, &assignment.env, &assignment.cwd)?;
         self.cgroup.set_limits(&assignment.limits).map_err(|e| self.cgroup_error(e))?;
         let channel = self.channel.as_ref().expect("checked above").as_fd();
-        process::send_message(channel, &message).map_err(|e| self.channel_error(e))?;
-        match process::receive(channel).map_err(|e| self.channel_error(e))? {
+        protocol::send_message(channel, &message).map_err(|e| self.channel_error(e))?;
+        match protocol::receive(channel).map_err(|e| self.channel_error(e))? {
             Some(Report::Ready) => {}
             Some(Report::Failed { stage, index, errno }) => {
                 let step = child_step(stage, index, Some(&late), &assignment.cwd);
@@ -192,8 +194,8 @@ impl Sandbox {
             .map_err(|(path, source)| SandboxError::WriteIdMap { path, source })?;
         self.cgroup.add_process(self.pid).map_err(|e| self.cgroup_error(e))?;
         let channel = self.channel.as_ref().expect("set up before start").as_fd();
-        process::send(channel, process::GO).map_err(|e| self.channel_error(e))?;
-        match process::receive(channel).map_err(|e| self.channel_error(e))? {
+        protocol::send(channel, protocol::GO).map_err(|e| self.channel_error(e))?;
+        match protocol::receive(channel).map_err(|e| self.channel_error(e))? {
             Some(Report::Ready) => {}
             Some(Report::Failed { stage, index, errno }) => {
                 let step = child_step(stage, index, Some(rootfs), &spec.cwd);
@@ -227,8 +229,8 @@ impl Sandbox {
             return Err(SandboxError::NotAssigned { id: self.id.clone() });
         }
         let channel = self.channel.take().ok_or_else(|| SandboxError::AlreadyStarted { id: self.id.clone() })?;
-        process::send(channel.as_fd(), process::START).map_err(|e| self.channel_error(e))?;
-        match process::receive(channel.as_fd()).map_err(|e| self.channel_error(e))? {
+        protocol::send(channel.as_fd(), protocol::START).map_err(|e| self.channel_error(e))?;
+        match protocol::receive(channel.as_fd()).map_err(|e| self.channel_error(e))? {
             None => Ok(()),
             Some(Report::Failed { stage: Stage::Exec, errno, .. }) => {
                 Err(SandboxError::Exec { id: self.id.clone(), program: self.program.clone(), source: errno })

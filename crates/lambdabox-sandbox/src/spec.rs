@@ -1,10 +1,9 @@
 //! What to run in a sandbox and under which limits: the input of
-//! [`crate::Sandbox::create`], validated before anything is created.
+//! [`crate::Sandbox::create`], validated before anything is created, and
+//! [`SpecError`], what that validation finds.
 
 use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
-
-use crate::error::SpecError;
 
 /// One sandbox: the program, its environment, what it sees and its limits.
 #[derive(Debug)]
@@ -152,6 +151,37 @@ impl Default for RootfsConfig {
             shm_size_bytes: 64 << 20,
         }
     }
+}
+
+/// A [`crate::SandboxSpec`] that cannot be run, found before anything is created.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SpecError {
+    #[error("sandbox id {id:?} must be 1 to 128 characters of [A-Za-z0-9._-] and not start with a dot")]
+    InvalidId { id: String },
+    #[error("argv is empty")]
+    EmptyArgv,
+    #[error("argv[0] {path:?} is not an absolute path")]
+    RelativeProgram { path: String },
+    #[error("{field} contains a NUL byte")]
+    NulByte { field: &'static str },
+    #[error("environment variable name {name:?} is empty or contains '='")]
+    InvalidEnvName { name: String },
+    #[error("{field} {path:?} must be absolute and normalised (no `.` or `..`)")]
+    NotAbsolute { field: &'static str, path: PathBuf },
+    #[error("bind mount target {target:?} is reserved by the sandbox")]
+    ReservedTarget { target: PathBuf },
+    #[error("tmp_size_bytes must be at least one page, got {bytes}")]
+    TmpTooSmall { bytes: u64 },
+    #[error("limit {limit} must be positive")]
+    ZeroLimit { limit: &'static str },
+    #[error("pids_max {pids_max} leaves no task for the program beside the sandbox's init (at least 2)")]
+    PidsMaxTooSmall { pids_max: u32 },
+    #[error("cpu_weight {weight} is outside 1..=10000")]
+    CpuWeight { weight: u32 },
+    #[error("a spare sandbox takes at most {max} bind mounts")]
+    TooManyMounts { max: usize },
+    #[error("hostname {hostname:?} must be 1 to 64 bytes without NUL")]
+    InvalidHostname { hostname: String },
 }
 
 /// Paths the sandbox itself mounts; a bind mount may not land on or under them.

@@ -55,7 +55,7 @@ use std::path::Path;
 
 use nix::errno::Errno;
 
-use crate::process::{self, ExecPtrs};
+use crate::exec::{ExecPtrs, exec_program};
 
 /// Signals the init passes on to the program, as tini does by default.
 const FORWARDED: [libc::c_int; 5] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
@@ -180,7 +180,7 @@ extern "C" fn program_main(arg: *mut c_void) -> libc::c_int {
     // SAFETY: `arg` is the `ProgramArgs` that `spawn_program` keeps alive
     // on its suspended stack.
     let args = unsafe { &*arg.cast::<ProgramArgs<'_>>() };
-    process::exec_program(args.sock, args.exec)
+    exec_program(args.sock, args.exec)
 }
 
 /// The init's loop: reaps every child, forwards [`FORWARDED`] signals to

@@ -35,8 +35,8 @@ use std::sync::atomic::AtomicI32;
 
 use nix::mount::MsFlags;
 
-use crate::error::{SandboxError, SpecError};
-use crate::spec::{BindMount, RootfsConfig, SandboxSpec};
+use crate::error::SandboxError;
+use crate::spec::{BindMount, RootfsConfig, SandboxSpec, SpecError};
 
 pub(crate) use apply::{apply, apply_step, close_sources};
 
