@@ -8,6 +8,8 @@ use anyhow::Context;
 use plotters::prelude::*;
 
 use crate::measure::load::LoadResult;
+use crate::report::Results;
+use crate::{CUSTOM, CUSTOM_LRT};
 
 const COLORS: [RGBColor; 7] = [
     RGBColor(0x44, 0x44, 0x44),
@@ -18,6 +20,41 @@ const COLORS: [RGBColor; 7] = [
     RGBColor(0x94, 0x67, 0xbd),
     RGBColor(0x8c, 0x56, 0x4b),
 ];
+
+/// Renders both plots of `results` into `dir` (warm-latency.svg, and
+/// throughput.svg when there were throughput runs).
+pub fn render(results: &Results, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    let mut series = vec![(results.echo_warm.label.clone(), results.echo_warm.samples_ms.clone())];
+    for w in &results.warm {
+        series.push((w.label.clone(), w.samples_ms.clone()));
+    }
+    if let Some(c) = &results.cargo_lambda {
+        series.push(("lambda_runtime fn, cargo lambda watch".into(), c.samples_ms.clone()));
+    }
+    let histogram = dir.join("warm-latency.svg");
+    latency_histogram(&histogram, &series)?;
+    let mut load_series = Vec::new();
+    if !results.echo_load.is_empty() {
+        load_series.push(("loopback HTTP echo (hyper)".to_owned(), results.echo_load.clone()));
+    }
+    if !results.load.is_empty() {
+        load_series.push((format!("Lambdabox, {CUSTOM}"), results.load.clone()));
+    }
+    if let Some(c) = &results.cargo_lambda {
+        if !c.lambdabox_load.is_empty() {
+            load_series.push((format!("Lambdabox, {CUSTOM_LRT}"), c.lambdabox_load.clone()));
+        }
+        if !c.load.is_empty() {
+            load_series.push(("cargo lambda watch, lambda_runtime".to_owned(), c.load.clone()));
+        }
+    }
+    if !load_series.is_empty() {
+        throughput(&dir.join("throughput.svg"), &load_series)?;
+    }
+    eprintln!("wrote plots to {}", dir.display());
+    Ok(())
+}
 
 /// Share of samples per logarithmic bin, as an outline per series.
 pub fn latency_histogram(path: &Path, series: &[(String, Vec<f64>)]) -> anyhow::Result<()> {

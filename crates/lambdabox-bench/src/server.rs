@@ -1,4 +1,5 @@
-//! The Lambdabox server under test: started on port 0 with a temporary data
+//! The Lambdabox server under test: its binary found (and built first when
+//! the harness runs under cargo), started on port 0 with a temporary data
 //! dir, driven through its Lambda REST API, stopped with SIGTERM.
 
 use std::net::SocketAddr;
@@ -39,6 +40,33 @@ impl Default for ServeOptions {
         // The server's own default.
         Self { async_workers: 8 }
     }
+}
+
+/// The `lambdabox` binary: `explicit` (`--server`) when given, else
+/// [`build_server`]'s.
+pub fn server_binary(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match explicit {
+        Some(p) => Ok(p.to_path_buf()),
+        None => build_server(),
+    }
+}
+
+/// The `lambdabox` binary next to this one, built first when under cargo.
+fn build_server() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locate the harness executable")?;
+    let dir = exe.parent().context("the harness executable has no directory")?;
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        eprintln!("== cargo build --release -p lambdabox");
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--release", "-p", "lambdabox", "--manifest-path"])
+            .arg(Path::new(crate::WORKSPACE).join("Cargo.toml"))
+            .status()
+            .context("run cargo build")?;
+        anyhow::ensure!(status.success(), "cargo build --release -p lambdabox failed ({status})");
+    }
+    let path = dir.join("lambdabox");
+    anyhow::ensure!(path.is_file(), "{} not found: build it with `cargo build --release -p lambdabox`", path.display());
+    Ok(path)
 }
 
 /// A running `lambdabox serve`.
