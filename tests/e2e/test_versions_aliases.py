@@ -169,3 +169,39 @@ def test_aws_cli_versions_and_aliases(server, versioned):
     assert alias["Name"] == "cli" and alias["FunctionVersion"] == "2"
     failed = server.aws("get-alias", "--function-name", name, "--name", "nope", check=False)
     assert failed.returncode != 0 and "ResourceNotFoundException" in failed.stderr
+
+
+def test_changes_retire_only_the_environments_they_make_stale(lam):
+    """Deleting version 1 or updating $LATEST keeps version 2's warm environment
+    (its in-memory counter goes on); deleting version 1 ends only version 1's."""
+    import json
+
+    from support import create_function
+    from support import python_zip as zipped
+
+    counter = (
+        "import os\nn = 0\n"
+        "def handler(event, context):\n"
+        "    global n\n    n += 1\n"
+        "    return {'n': n, 'version': os.environ['AWS_LAMBDA_FUNCTION_VERSION']}\n"
+    )
+    name = unique_name("stale")
+    create_function(lam, name, zipped(counter, marker=name))
+    lam.publish_version(FunctionName=name)
+    lam.update_function_configuration(FunctionName=name, Timeout=5)
+    assert lam.publish_version(FunctionName=name)["Version"] == "2"
+
+    def call(qualifier):
+        return json.loads(lam.invoke(FunctionName=name, Qualifier=qualifier, Payload=b"{}")["Payload"].read())
+
+    assert call("2") == {"n": 1, "version": "2"}
+    assert call("2") == {"n": 2, "version": "2"}
+    assert call("1")["n"] == 1
+    lam.delete_function(FunctionName=name, Qualifier="1")
+    assert call("2") == {"n": 3, "version": "2"}, "deleting version 1 retired version 2's environment"
+    lam.update_function_configuration(FunctionName=name, Timeout=6)
+    assert call("2") == {"n": 4, "version": "2"}, "updating $LATEST retired version 2's environment"
+    assert call("$LATEST")["n"] == 1
+    lam.delete_function(FunctionName=name)
+    create_function(lam, name, zipped(counter, marker=name))
+    assert call("$LATEST")["n"] == 1, "a new function of the same name reused an old environment"

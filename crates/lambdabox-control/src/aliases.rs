@@ -8,7 +8,7 @@ use lambdabox_model::{FunctionName, Region, ValidationError};
 use lambdabox_store::{FunctionRecord, StoreError};
 
 use crate::plane::{blocking, decode_marker, encode_marker, new_revision, page_limit};
-use crate::{ControlError, ControlPlane};
+use crate::{Change, ControlError, ControlPlane};
 
 /// CreateAlias and UpdateAlias settings as the client sent them.
 #[derive(Debug, Clone, Default)]
@@ -124,7 +124,11 @@ impl ControlPlane {
         };
         let (fname, stored) = (record.latest.name.clone(), alias.clone());
         match blocking(&self.store, move |s| s.put_alias(&fname, &stored, None)).await {
-            Ok(()) => Ok(self.alias_view(region, &record.latest.name, alias)),
+            Ok(()) => {
+                let name = record.latest.name.to_string();
+                self.publish(Change::AliasChanged { name, alias: alias.name.to_string() }).await;
+                Ok(self.alias_view(region, &record.latest.name, alias))
+            }
             Err(StoreError::AliasExists { alias, .. }) => {
                 Err(ControlError::AliasAlreadyExists { arn: self.alias_arn(region, &record.latest.name, &alias) })
             }
@@ -179,7 +183,11 @@ impl ControlPlane {
         next.revision_id = new_revision();
         let (fname, stored, expected) = (record.latest.name.clone(), next.clone(), current.revision_id.clone());
         match blocking(&self.store, move |s| s.put_alias(&fname, &stored, Some(&expected))).await {
-            Ok(()) => Ok(self.alias_view(region, &record.latest.name, next)),
+            Ok(()) => {
+                let name = record.latest.name.to_string();
+                self.publish(Change::AliasChanged { name, alias: next.name.to_string() }).await;
+                Ok(self.alias_view(region, &record.latest.name, next))
+            }
             Err(StoreError::RevisionMismatch { .. }) => Err(ControlError::RevisionMismatch),
             Err(StoreError::AliasNotFound { .. }) => {
                 Err(ControlError::AliasNotFound { arn: self.alias_arn(region, &record.latest.name, alias) })
@@ -192,6 +200,7 @@ impl ControlPlane {
         let record = self.load(region, function, None).await?;
         let (fname, a) = (record.latest.name.clone(), alias.to_owned());
         blocking(&self.store, move |s| s.delete_alias(&fname, &a)).await?;
+        self.publish(Change::AliasChanged { name: record.latest.name.to_string(), alias: alias.to_owned() }).await;
         Ok(())
     }
 

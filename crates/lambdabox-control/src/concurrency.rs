@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use lambdabox_model::{Region, ValidationError};
 
 use crate::plane::{blocking, now};
-use crate::{ControlError, ControlPlane};
+use crate::{Change, ControlError, ControlPlane};
 
 /// AWS keeps at least this much of the account's concurrency unreserved.
 pub const MIN_UNRESERVED: u32 = 100;
@@ -72,7 +72,8 @@ impl ControlPlane {
         }
         let fname = record.latest.name.clone();
         blocking(&self.store, move |s| s.set_reserved_concurrency(&fname, Some(reserved))).await?;
-        self.reserved.write().unwrap_or_else(|p| p.into_inner()).insert(name, reserved);
+        self.reserved.write().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), reserved);
+        self.publish(Change::ConcurrencyChanged { name }).await;
         Ok(reserved)
     }
 
@@ -86,6 +87,7 @@ impl ControlPlane {
         let fname = record.latest.name.clone();
         blocking(&self.store, move |s| s.set_reserved_concurrency(&fname, None)).await?;
         self.reserved.write().unwrap_or_else(|p| p.into_inner()).remove(record.latest.name.as_str());
+        self.publish(Change::ConcurrencyChanged { name: record.latest.name.to_string() }).await;
         Ok(())
     }
 
@@ -153,6 +155,7 @@ impl ControlPlane {
         let (fname, q, stored) =
             (view.config.name.clone(), qualifier.to_owned(), (config.requested, config.last_modified.clone()));
         blocking(&self.store, move |s| s.set_provisioned_concurrency(&fname, &q, Some(stored))).await?;
+        self.publish(Change::ConcurrencyChanged { name: config.function.clone() }).await;
         Ok(config)
     }
 
@@ -197,6 +200,7 @@ impl ControlPlane {
         let record = self.load(region, function, None).await?;
         let (fname, q) = (record.latest.name.clone(), found.qualifier.clone());
         blocking(&self.store, move |s| s.set_provisioned_concurrency(&fname, &q, None)).await?;
+        self.publish(Change::ConcurrencyChanged { name: record.latest.name.to_string() }).await;
         Ok(found)
     }
 }

@@ -6,10 +6,13 @@
 //! them in AWS's wire shapes.
 
 mod aliases;
+mod code;
 mod code_fetch;
 mod concurrency;
 mod error;
 mod event_invoke;
+mod events;
+mod functions;
 mod input;
 mod layers;
 mod permissions;
@@ -22,6 +25,7 @@ pub use code_fetch::{CodeFetcher, ExternalS3, ExternalS3Config, FetchError};
 pub use concurrency::{MIN_UNRESERVED, ProvisionedConfig};
 pub use error::ControlError;
 pub use event_invoke::{EventInvokeInput, EventInvokeView};
+pub use events::{Change, ChangeListener};
 pub use input::{CodeSource, CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
 pub use layers::{LayerFilter, LayerPage, LayerVersionView, PublishLayerVersion};
 pub use permissions::{AddPermission, PolicyView};

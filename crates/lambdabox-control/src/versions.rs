@@ -9,7 +9,7 @@ use lambdabox_store::{FunctionRecord, StoreError};
 use crate::plane::{
     blocking, check_revision, decode_marker, encode_marker, merge_qualifier, new_revision, now, page_limit,
 };
-use crate::{ControlError, ControlPlane, FunctionView};
+use crate::{Change, ControlError, ControlPlane, FunctionView};
 
 /// One page of ListVersionsByFunction.
 #[derive(Debug, Clone)]
@@ -165,6 +165,7 @@ impl ControlPlane {
             Err(e) => return Err(e.into()),
         }
         let version = config.version.clone();
+        self.publish(Change::VersionPublished { name: config.name.to_string(), version: version.clone() }).await;
         Ok(self.qualified_view(region, &record, config, &version))
     }
 
@@ -210,7 +211,12 @@ impl ControlPlane {
         let _guard = self.code_lock.lock().await;
         let (n, v) = (name.clone(), version.to_owned());
         match blocking(&self.store, move |s| s.delete_version(&n, &v)).await {
-            Ok(Some(config)) => self.release_blob(&config.code.blob_key).await,
+            Ok(Some(config)) => {
+                let released = self.release_blob(&config.code.blob_key).await;
+                drop(_guard);
+                self.publish(Change::VersionDeleted { name: name.to_string(), version: version.to_owned() }).await;
+                released
+            }
             Ok(None) => Err(self.not_found(region, name, Some(version))),
             Err(StoreError::VersionInUse { aliases, .. }) => Err(ControlError::VersionInUse { aliases }),
             Err(e) => Err(e.into()),

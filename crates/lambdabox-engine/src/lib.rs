@@ -431,9 +431,17 @@ impl Engine {
         self.pools.provisioned_idle(&PoolKey::of(f, region))
     }
 
-    /// Retires every idle environment of a function (after an update or a delete).
+    /// Retires every idle environment of a function (after a delete).
     pub async fn retire_function(&self, name: &str) {
         for env in self.pools.remove_function(name) {
+            env.retire().await;
+        }
+    }
+
+    /// Retires the idle environments of one version of a function (`$LATEST`
+    /// after an update, a published version after it is deleted).
+    pub async fn retire_version(&self, name: &str, version: &str) {
+        for env in self.pools.remove_version(name, version) {
             env.retire().await;
         }
     }

@@ -126,6 +126,15 @@ impl Pools {
         gone.into_iter().map(|i| i.env).collect()
     }
 
+    /// Removes the idle environments of one version of a function.
+    pub fn remove_version(&self, name: &str, version: &str) -> Vec<ExecutionEnvironment> {
+        let mut inner = self.lock();
+        let (gone, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut inner.idle).into_iter().partition(|i| i.key.name == name && i.key.version == version);
+        inner.idle = kept;
+        gone.into_iter().map(|i| i.env).collect()
+    }
+
     /// How many idle provisioned environments serve `key`.
     pub fn provisioned_idle(&self, key: &PoolKey) -> usize {
         self.lock().idle.iter().filter(|i| &i.key == key && i.env.provisioned).count()

@@ -97,8 +97,7 @@ impl FrontDoor {
     }
 
     /// Everything on the main listener: front-door requests, then the
-    /// control plane, then `lambda` (the Lambda API's router). A successful
-    /// DeleteFunction also removes the function's URL configs.
+    /// control plane, then `lambda` (the Lambda API's router).
     pub fn wrap(&self, lambda: Router) -> Router {
         self.router().fallback_service(lambda).layer(middleware::from_fn_with_state(self.clone(), dispatch))
     }
@@ -113,53 +112,34 @@ impl FrontDoor {
     }
 }
 
-/// The function a `DELETE /2015-03-31/functions/{name}` without a qualifier deletes.
-fn deleted_function(parts: &Parts) -> Option<String> {
-    if parts.method != http::Method::DELETE || parts.uri.query().is_some_and(|q| q.contains("Qualifier=")) {
-        return None;
-    }
-    let name = parts.uri.path().strip_prefix("/2015-03-31/functions/")?;
-    let name = percent_encoding::percent_decode_str(name.trim_end_matches('/')).decode_utf8().ok()?;
-    let function = lambdabox_model::FunctionRef::parse(&name, "functionName").ok()?;
-    function.qualifier.is_none().then(|| function.name.to_string())
-}
-
 async fn dispatch(State(front): State<FrontDoor>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     if front.wants(&parts) {
         return front.serve(Request::from_parts(parts, body)).await;
     }
-    let deleted = deleted_function(&parts);
-    let response = next.run(Request::from_parts(parts, body)).await;
-    if let Some(name) = deleted
-        && response.status() == http::StatusCode::NO_CONTENT
-    {
-        let store = front.inner.store.clone();
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Drops the URL configs of a function when it is deleted (subscribed to
+/// the control plane's changes).
+pub struct DropUrlsOfDeleted {
+    store: Arc<GatewayStore>,
+}
+
+impl DropUrlsOfDeleted {
+    pub fn new(front: &FrontDoor) -> Arc<Self> {
+        Arc::new(Self { store: front.inner.store.clone() })
+    }
+}
+
+#[async_trait::async_trait]
+impl lambdabox_control::ChangeListener for DropUrlsOfDeleted {
+    async fn changed(&self, change: &lambdabox_control::Change) {
+        let lambdabox_control::Change::FunctionDeleted { name } = change else { return };
+        let (store, name) = (self.store.clone(), name.clone());
         let removed = tokio::task::spawn_blocking(move || store.delete_urls_of(&name)).await;
         if let Ok(Err(error)) = removed {
             tracing::error!(%error, "cannot remove the function URL configs of a deleted function");
         }
-    }
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sees_delete_function() {
-        let parts =
-            |method: &str, uri: &str| http::Request::builder().method(method).uri(uri).body(()).unwrap().into_parts().0;
-        assert_eq!(deleted_function(&parts("DELETE", "/2015-03-31/functions/f")), Some("f".into()));
-        assert_eq!(
-            deleted_function(&parts(
-                "DELETE",
-                "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Ag"
-            )),
-            Some("g".into())
-        );
-        assert_eq!(deleted_function(&parts("DELETE", "/2015-03-31/functions/f?Qualifier=1")), None);
-        assert_eq!(deleted_function(&parts("GET", "/2015-03-31/functions/f")), None);
     }
 }

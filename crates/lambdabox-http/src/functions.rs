@@ -169,9 +169,6 @@ pub async fn update_code(
         architectures: req.architectures,
     };
     let view = state.invoker.control().update_function_code(&region, &name, input).await?;
-    if !dry_run {
-        state.invoker.engine().retire_function(view.config.name.as_str()).await;
-    }
     Ok(Json(configuration(&view)))
 }
 
@@ -199,7 +196,6 @@ pub async fn update_configuration(
         revision_id: req.revision_id,
     };
     let view = state.invoker.control().update_function_configuration(&region, &name, input).await?;
-    state.invoker.engine().retire_function(view.config.name.as_str()).await;
     Ok(Json(configuration(&view)))
 }
 
@@ -210,9 +206,6 @@ pub async fn delete(
     uri: Uri,
 ) -> Result<StatusCode, ApiError> {
     state.invoker.control().delete_function(&region, &name, qualifier(&uri).as_deref()).await?;
-    if let Ok(function) = lambdabox_model::FunctionRef::parse(&name, "functionName") {
-        state.invoker.engine().retire_function(function.name.as_str()).await;
-    }
     Ok(StatusCode::NO_CONTENT)
 }
 

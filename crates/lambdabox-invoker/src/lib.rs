@@ -9,6 +9,7 @@
 
 mod concurrency;
 mod destination;
+mod stale;
 mod workers;
 mod writer;
 
@@ -25,6 +26,7 @@ use tokio::sync::Notify;
 
 pub use concurrency::Throttle;
 use concurrency::{Concurrency, Slot};
+pub use stale::RetireStale;
 
 /// How the asynchronous workers behave.
 #[derive(Debug, Clone)]

@@ -317,6 +317,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     )
     .context("open the front door (function URLs, HTTP APIs)")?;
+    control_subscriptions(&invoker, &front_door);
     let public_endpoint = args.public_endpoint.clone().unwrap_or_else(|| default_endpoint(addr));
     let lambda = front_door.wrap(lambdabox_http::router(AppState {
         invoker,
@@ -350,6 +351,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("lambdabox stopped");
     drop(lock);
     Ok(())
+}
+
+/// What reacts to the control plane's changes: the engine retires stale
+/// environments, the front door forgets a deleted function's URLs.
+fn control_subscriptions(invoker: &Arc<Invoker>, front_door: &lambdabox_gateway::FrontDoor) {
+    let control = invoker.control();
+    control.subscribe(lambdabox_invoker::RetireStale::new(invoker.engine().clone()));
+    control.subscribe(lambdabox_gateway::DropUrlsOfDeleted::new(front_door));
 }
 
 /// Resolves `shutdown` once and hands out futures that all end with it.
