@@ -49,7 +49,7 @@ def srv(data_root, server_logs):
     server.start(
         args=[
             "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data),
-            "--http-header-timeout", "4", "--http-body-timeout", "4",
+            "--http-header-timeout", "4", "--http-body-timeout", "8",
             "--max-connections", str(MAX_CONNECTIONS),
             "--log-quota-per-function", "48M", "--log-max-per-invocation", "16M",
         ]

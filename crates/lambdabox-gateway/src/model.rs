@@ -115,3 +115,43 @@ impl ApiState {
 pub fn now_iso() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
+
+/// The function an integration URI names: a function or alias ARN, or the
+/// `arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations` form.
+pub fn function_of(uri: &str) -> Option<lambdabox_model::FunctionRef> {
+    let arn = match uri.split_once(":lambda:path/2015-03-31/functions/") {
+        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
+        None => uri,
+    };
+    lambdabox_model::FunctionRef::parse(arn, "integrationUri").ok()
+}
+
+impl Integration {
+    /// The function identifier the invoker resolves (ARN, alias included).
+    pub fn integration_uri_function(&self) -> String {
+        match self.integration_uri.split_once(":lambda:path/2015-03-31/functions/") {
+            Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest).to_owned(),
+            None => self.integration_uri.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integration_uris() {
+        let plain = function_of("arn:aws:lambda:us-east-1:000000000000:function:f").unwrap();
+        assert_eq!(plain.name.as_str(), "f");
+        let alias = function_of("arn:aws:lambda:eu-west-1:000000000000:function:f:live").unwrap();
+        assert_eq!(alias.qualifier.unwrap().as_str(), "live");
+        assert_eq!(alias.region.unwrap().as_str(), "eu-west-1");
+        let path = function_of(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:g/invocations",
+        )
+        .unwrap();
+        assert_eq!(path.name.as_str(), "g");
+        assert!(function_of("https://example.com").is_none());
+    }
+}

@@ -95,31 +95,15 @@ fn read_err(source: rusqlite::Error) -> GatewayError {
 impl GatewayStore {
     /// Opens (creating and migrating) the database at `path` and loads it.
     pub fn open(path: &Path) -> Result<Self, GatewayError> {
-        let open_err = |source| GatewayError::Open { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(open_err)?;
-        Self::with(conn)
+        Self::with(lambdabox_store::open_migrated(path, MIGRATIONS)?)
     }
 
     /// An in-memory database (tests).
     pub fn open_in_memory() -> Result<Self, GatewayError> {
-        let conn = Connection::open_in_memory().map_err(|source| GatewayError::Migrate { source })?;
-        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|source| GatewayError::Migrate { source })?;
-        Self::with(conn)
+        Self::with(lambdabox_store::open_migrated_in_memory(MIGRATIONS)?)
     }
 
-    fn with(mut conn: Connection) -> Result<Self, GatewayError> {
-        let migrate = |source| GatewayError::Migrate { source };
-        let tx = conn.transaction().map_err(migrate)?;
-        let current: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(migrate)?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-            tx.execute_batch(sql).map_err(migrate)?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(migrate)?;
-        }
-        tx.commit().map_err(migrate)?;
+    fn with(conn: Connection) -> Result<Self, GatewayError> {
         let state = load(&conn)?;
         Ok(Self { conn: Mutex::new(conn), state: RwLock::new(state) })
     }

@@ -3,11 +3,38 @@
 //! JSON of type `application/x-amz-json-1.1`, or an error body
 //! `{"__type": "...", "message": "..."}` with AWS's status.
 
+use axum::Router;
 use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lambdabox_model::Region;
 
 use crate::{CONTENT_TYPE, LogsApi, LogsError, TARGET_PREFIX};
+
+/// The CloudWatch Logs API: `POST /` with its `X-Amz-Target`; anything else
+/// is Logs' own `UnknownOperationException`. Requests without a SigV4 scope
+/// address `default_region`.
+pub fn router(api: LogsApi, default_region: Region) -> Router {
+    Router::new().fallback(handle).with_state((api, default_region))
+}
+
+async fn handle(State((api, default_region)): State<(LogsApi, Region)>, parts: Parts, body: Bytes) -> Response {
+    let region = lambdabox_aws::CredentialScope::of(&parts)
+        .and_then(|scope| Region::parse(&scope.region))
+        .unwrap_or(default_region);
+    match (parts.method == axum::http::Method::POST && parts.uri.path() == "/", operation(&parts.headers)) {
+        (true, Some(op)) => serve(&api, region.as_str(), op, body).await,
+        _ => {
+            let body = serde_json::json!({
+                "__type": "UnknownOperationException",
+                "message": "The request does not name a CloudWatch Logs operation (POST / with X-Amz-Target: Logs_20140328.<Operation>)"
+            });
+            json(StatusCode::BAD_REQUEST, &body)
+        }
+    }
+}
 
 /// The operation a request's `X-Amz-Target` names, when it is one of
 /// CloudWatch Logs'.
@@ -45,24 +72,14 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use axum::Router;
     use axum::body::Body;
-    use axum::extract::State;
     use axum::http::Request;
-    use axum::routing::post;
     use http_body_util::BodyExt;
     use lambdabox_model::AccountId;
     use tower::ServiceExt;
 
     use super::*;
     use crate::stream::tests::write_stream;
-
-    async fn handler(State(api): State<LogsApi>, headers: HeaderMap, body: Bytes) -> Response {
-        match operation(&headers) {
-            Some(op) => serve(&api, "us-east-1", op, body).await,
-            None => StatusCode::NOT_FOUND.into_response(),
-        }
-    }
 
     async fn post_json(app: &Router, target: &str, body: &str) -> (StatusCode, HeaderMap, serde_json::Value) {
         let request = Request::post("/")
@@ -81,7 +98,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_stream(&dir.path().join("f"), "2026-01-01-[$LATEST]s", &[(1, "hello")]);
         let api = LogsApi::new(dir.path().into(), AccountId::parse("000000000000").unwrap());
-        let app = Router::new().route("/", post(handler)).with_state(api);
+        let app = router(api, Region::parse("us-east-1").unwrap());
 
         let (status, headers, body) = post_json(&app, "Logs_20140328.DescribeLogGroups", "{}").await;
         assert_eq!(status, StatusCode::OK);
@@ -97,6 +114,9 @@ mod tests {
         );
 
         let (status, _, body) = post_json(&app, "Logs_20140328.StartQuery", "{}").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["__type"], "UnknownOperationException");
+        let (status, _, body) = post_json(&app, "Lambda.Nope", "{}").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["__type"], "UnknownOperationException");
     }

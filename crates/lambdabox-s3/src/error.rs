@@ -40,10 +40,8 @@ pub enum ReadObjectError {
 /// that one of its operations found (a missing bucket, a non-empty bucket …).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("open the metadata database {path}")]
-    Open { path: PathBuf, source: rusqlite::Error },
-    #[error("migrate the metadata database")]
-    Migrate { source: rusqlite::Error },
+    #[error(transparent)]
+    Open(#[from] lambdabox_store::OpenError),
     #[error("{operation} in the metadata database")]
     Query { operation: &'static str, source: rusqlite::Error },
     #[error("decode the stored attributes of an object")]

@@ -103,10 +103,10 @@ impl S3Endpoint {
         Ok(Self { inner: Arc::new(Inner { service, backend, domain }) })
     }
 
-    /// Whether an incoming request is meant for S3 rather than the Lambda API:
-    /// signed for service `s3`, or addressed to one of S3's host names.
-    pub fn wants(&self, parts: &http::request::Parts) -> bool {
-        route::signed_for_s3(parts) || route::addressed_to_s3(&self.inner.domain, parts)
+    /// Whether a request's `Host` is one of S3's names (`s3.DOMAIN`,
+    /// `BUCKET.s3.DOMAIN`, with or without a region): S3's even unsigned.
+    pub fn addressed(&self, parts: &http::request::Parts) -> bool {
+        route::addressed_to_s3(&self.inner.domain, parts)
     }
 
     /// Serves one request.

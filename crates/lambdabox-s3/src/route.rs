@@ -1,10 +1,10 @@
 //! Which requests are S3's, and virtual-hosted-style addressing.
 //!
-//! S3 and the Lambda API share a port, so requests are told apart the way
-//! AWS's clients sign them: the SigV4 credential scope names the service
-//! (`…/us-east-1/s3/aws4_request`). Unsigned requests are S3's only when their
-//! `Host` is one of S3's names under the configured domain:
-//! `s3.DOMAIN`, `s3.REGION.DOMAIN`, `BUCKET.s3.DOMAIN`, `BUCKET.s3.REGION.DOMAIN`.
+//! S3 shares a port with the other services; the binary's dispatcher tells
+//! requests apart, by the SigV4 credential scope first (`…/s3/aws4_request`)
+//! and, for unsigned requests, by whether their `Host` is one of S3's names
+//! under the configured domain (decided here): `s3.DOMAIN`,
+//! `s3.REGION.DOMAIN`, `BUCKET.s3.DOMAIN`, `BUCKET.s3.REGION.DOMAIN`.
 
 use http::request::Parts;
 use lambdabox_model::Region;
@@ -42,12 +42,6 @@ fn strip_port(host: &str) -> &str {
         Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     }
-}
-
-/// Whether the request is signed for S3: its `Authorization` header or presigned
-/// `X-Amz-Credential` names service `s3`.
-pub fn signed_for_s3(parts: &Parts) -> bool {
-    lambdabox_aws::CredentialScope::of(parts).is_some_and(|scope| scope.service == "s3")
 }
 
 /// Whether the request's `Host` is one of S3's names under `domain`.
@@ -108,18 +102,7 @@ mod tests {
     }
 
     #[test]
-    fn routes_by_signature_scope_then_host() {
-        let auth = |service: &str| {
-            format!(
-                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
-            )
-        };
-        assert!(signed_for_s3(&parts(&[("authorization", &auth("s3"))], "/2015-03-31")));
-        assert!(!signed_for_s3(&parts(&[("authorization", &auth("lambda"))], "/b/k")));
-        assert!(!signed_for_s3(&parts(&[], "/b/k")));
-        let presigned = "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=1";
-        assert!(signed_for_s3(&parts(&[], presigned)));
-        assert!(!signed_for_s3(&parts(&[], &presigned.replace("%2Fs3%2F", "%2Flambda%2F"))));
+    fn hosts_under_the_domain_are_s3s() {
         assert!(addressed_to_s3("localhost", &parts(&[("host", "b.s3.localhost:9070")], "/k")));
         assert!(!addressed_to_s3("localhost", &parts(&[("host", "127.0.0.1:9070")], "/k")));
     }

@@ -19,10 +19,8 @@ pub enum StoreError {
     AliasExists { name: String, alias: String },
     #[error("alias {alias} of function {name} not found")]
     AliasNotFound { name: String, alias: String },
-    #[error("open database {path}")]
-    Open { path: PathBuf, source: rusqlite::Error },
-    #[error("migrate database schema")]
-    Migrate { source: rusqlite::Error },
+    #[error(transparent)]
+    Open(#[from] crate::OpenError),
     #[error("{operation} function {name}")]
     Query { operation: &'static str, name: String, source: rusqlite::Error },
     /// `alias` is `FUNCTION:ALIAS`.

@@ -7,7 +7,7 @@
 //! once, and only those events may run twice. An event that exhausts its
 //! retries moves to `dead_events`, never silently dropped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{Connection, params};
@@ -73,19 +73,11 @@ fn err(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
 
 impl EventQueue {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;")
-            .map_err(open_err)?;
-        conn.execute_batch(SCHEMA).map_err(|source| StoreError::Migrate { source })?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(crate::open_migrated(path, &[SCHEMA])?) })
     }
 
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let conn = Connection::open_in_memory()
-            .map_err(|source| StoreError::Open { path: PathBuf::from(":memory:"), source })?;
-        conn.execute_batch(SCHEMA).map_err(|source| StoreError::Migrate { source })?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(crate::open_migrated_in_memory(&[SCHEMA])?) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -2,7 +2,7 @@
 //! an acknowledged write survives a crash of the process or the machine).
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use lambdabox_model::alias::AliasConfig;
@@ -92,37 +92,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(open_err)?;
-        let store = Self { conn: Mutex::new(conn) };
-        store.migrate()?;
-        Ok(store)
+        Ok(Self { conn: Mutex::new(crate::open_migrated(path, MIGRATIONS)?) })
     }
 
     /// An in-memory SQLite database (tests of the SQL itself).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path, source })?;
-        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|source| StoreError::Migrate { source })?;
-        let store = Self { conn: Mutex::new(conn) };
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn migrate(&self) -> Result<(), StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(|source| StoreError::Migrate { source })?;
-        let current: usize =
-            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|source| StoreError::Migrate { source })?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-            tx.execute_batch(sql).map_err(|source| StoreError::Migrate { source })?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(|source| StoreError::Migrate { source })?;
-        }
-        tx.commit().map_err(|source| StoreError::Migrate { source })
+        Ok(Self { conn: Mutex::new(crate::open_migrated_in_memory(MIGRATIONS)?) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use lambdabox_control::{CodeFetcher, ControlPlane, ControlPlaneConfig, ExternalS3, ExternalS3Config};
 use lambdabox_engine::{Engine, EngineConfig};
-use lambdabox_http::AppState;
 use lambdabox_invoker::{Invoker, InvokerConfig};
+use lambdabox_lambda::AppState;
 use lambdabox_model::{AccountId, Credentials, Region};
 use lambdabox_s3::{S3Config, S3Endpoint};
 use lambdabox_store::{BlobStore, CachedStore, EventQueue, SqliteStore};
@@ -306,27 +306,39 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(l) => l.local_addr().context("read front door address")?.port(),
         None => addr.port(),
     };
-    let front_door = lambdabox_gateway::FrontDoor::open(
-        &data_dir,
+    let gateway = Arc::new(
+        lambdabox_gateway::GatewayStore::open(&data_dir.join("gateway.db"))
+            .context("open the front door's state (function URLs, HTTP APIs)")?,
+    );
+    let front_door = lambdabox_frontdoor::FrontDoor::new(
+        gateway.clone(),
         invoker.clone(),
-        lambdabox_gateway::FrontDoorConfig {
+        lambdabox_frontdoor::FrontDoorConfig {
+            account: args.account_id.clone(),
+            credentials: args.credentials.clone(),
+        },
+    );
+    control_subscriptions(&invoker, &gateway);
+    let public_endpoint = args.public_endpoint.clone().unwrap_or_else(|| default_endpoint(addr));
+    let apigateway = lambdabox_apigateway::router(
+        gateway.clone(),
+        lambdabox_apigateway::ApiGatewayConfig {
             account: args.account_id.clone(),
             default_region: args.region.clone(),
-            credentials: args.credentials.clone(),
             public_port: front_port,
         },
-    )
-    .context("open the front door (function URLs, HTTP APIs)")?;
-    control_subscriptions(&invoker, &front_door);
-    let public_endpoint = args.public_endpoint.clone().unwrap_or_else(|| default_endpoint(addr));
-    let lambda = front_door.wrap(lambdabox_http::router(AppState {
+    );
+    let lambda = lambdabox_lambda::router(AppState {
         invoker,
-        default_region: args.region,
-        logs,
+        default_region: args.region.clone(),
         public_endpoint,
-        body_budget: Arc::new(lambdabox_http::limits::BodyBudget::new(args.max_upload_memory)),
-    }));
-    let app = crate::dispatch::Dispatcher { s3, lambda }.into_router();
+        body_budget: Arc::new(lambdabox_lambda::limits::BodyBudget::new(args.max_upload_memory)),
+        urls: gateway,
+        front_door_port: front_port,
+    });
+    let logs = lambdabox_logs::http::router(logs, args.region);
+    let app =
+        crate::dispatch::Dispatcher { front_door: front_door.clone(), s3, lambda, logs, apigateway }.into_router();
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
     // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
     let shutdown = shutdown_signal()?;
@@ -338,7 +350,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_fan_out(shutdown);
     if let Some(front_listener) = front_listener {
         tracing::info!(addr = %front_listener.local_addr().context("read front door address")?, "front door ready");
-        let app = front_door.standalone();
+        let app = front_door.router();
         let stop = shutdown();
         tokio::spawn(async move {
             if let Err(error) = crate::listener::serve(front_listener, app, limits, stop).await {
@@ -355,10 +367,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// What reacts to the control plane's changes: the engine retires stale
 /// environments, the front door forgets a deleted function's URLs.
-fn control_subscriptions(invoker: &Arc<Invoker>, front_door: &lambdabox_gateway::FrontDoor) {
+fn control_subscriptions(invoker: &Arc<Invoker>, gateway: &Arc<lambdabox_gateway::GatewayStore>) {
     let control = invoker.control();
     control.subscribe(lambdabox_invoker::RetireStale::new(invoker.engine().clone()));
-    control.subscribe(lambdabox_gateway::DropUrlsOfDeleted::new(front_door));
+    control.subscribe(lambdabox_gateway::DropUrlsOfDeleted::new(gateway.clone()));
 }
 
 /// Resolves `shutdown` once and hands out futures that all end with it.

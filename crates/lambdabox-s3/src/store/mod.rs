@@ -203,37 +203,13 @@ pub struct MetaStore {
 impl MetaStore {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(open_err)?;
-        Self::with(conn)
+        Ok(Self { conn: Mutex::new(lambdabox_store::open_migrated(path, MIGRATIONS)?) })
     }
 
     /// An in-memory database (tests of the SQL itself).
     #[cfg(test)]
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let path = std::path::PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path, source })?;
-        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(|source| StoreError::Migrate { source })?;
-        Self::with(conn)
-    }
-
-    fn with(conn: Connection) -> Result<Self, StoreError> {
-        let store = Self { conn: Mutex::new(conn) };
-        let mut conn = store.lock();
-        let tx = conn.transaction().map_err(|source| StoreError::Migrate { source })?;
-        let current: usize =
-            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|source| StoreError::Migrate { source })?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-            tx.execute_batch(sql).map_err(|source| StoreError::Migrate { source })?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(|source| StoreError::Migrate { source })?;
-        }
-        tx.commit().map_err(|source| StoreError::Migrate { source })?;
-        drop(conn);
-        Ok(store)
+        Ok(Self { conn: Mutex::new(lambdabox_store::open_migrated_in_memory(MIGRATIONS)?) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {

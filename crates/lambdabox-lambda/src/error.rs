@@ -78,6 +78,11 @@ impl ApiError {
         }
     }
 
+    /// A 409 `ResourceConflictException`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::user(StatusCode::CONFLICT, "ResourceConflictException", message)
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::user(StatusCode::NOT_FOUND, "ResourceNotFoundException", message)
     }

@@ -1,39 +1,46 @@
 //! The Lambda API's function URL operations: Create/Get/Update/Delete
 //! FunctionUrlConfig (`/2021-10-31/functions/{FunctionName}/url` with
-//! `?Qualifier=`) and ListFunctionUrlConfigs (`…/urls`).
+//! `?Qualifier=`) and ListFunctionUrlConfigs (`…/urls`). The configs are
+//! `lambdabox-gateway`'s state, which the front door serves.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use lambdabox_control::ControlError;
+use lambdabox_gateway::cors::Cors;
+use lambdabox_gateway::model::{UrlConfig, now_iso};
+use lambdabox_gateway::{GatewayError, GatewayStore, ids};
 use lambdabox_model::{FunctionRef, Region, ValidationError};
 use serde::{Deserialize, Serialize};
 
-use crate::cors::Cors;
-use crate::error::GatewayError;
-use crate::model::{UrlConfig, now_iso};
-use crate::{Inner, ids};
+use crate::region::RequestRegion;
+use crate::{ApiError, AppState};
 
-type Shared = Arc<Inner>;
+type Shared = AppState;
 
-pub fn router(inner: Shared) -> Router {
-    Router::new()
-        .route("/2021-10-31/functions/{name}/url", get(get_url).post(create).put(update).delete(delete))
-        .route("/2021-10-31/functions/{name}/urls", get(list))
-        .with_state(inner)
-}
-
-/// The region of a request: its SigV4 credential scope, else the default.
-pub(crate) fn region(headers: &HeaderMap, default: &Region) -> Region {
-    let mut request = http::Request::new(());
-    *request.headers_mut() = headers.clone();
-    lambdabox_aws::CredentialScope::of(&request.into_parts().0)
-        .and_then(|scope| Region::parse(&scope.region))
-        .unwrap_or_else(|| default.clone())
+/// The Lambda API's rendering of a gateway failure.
+fn render(error: GatewayError) -> Response {
+    if error.is_store() {
+        tracing::error!(error = ?error, "gateway store failure");
+        return ApiError::service(
+            "The service could not read or write function URL configs; the server's log has the details.",
+        )
+        .into_response();
+    }
+    let api = match error {
+        GatewayError::Control(c) => c.into(),
+        GatewayError::Validation(v) => ControlError::from(v).into(),
+        GatewayError::UrlConfigNotFound => ApiError::not_found(error.to_string()),
+        GatewayError::UrlConfigExists { .. } => ApiError::conflict(error.to_string()),
+        GatewayError::InvalidParameter { message } | GatewayError::BadRequest { message } => {
+            ApiError::invalid_parameter(message)
+        }
+        GatewayError::NotFound { message } => ApiError::not_found(message),
+        GatewayError::Conflict { message } => ApiError::conflict(message),
+        other => ApiError::service(&other.to_string()),
+    };
+    api.into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -46,13 +53,13 @@ struct UrlInput {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct QualifierQuery {
+pub(crate) struct QualifierQuery {
     qualifier: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListQuery {
+pub(crate) struct ListQuery {
     marker: Option<String>,
     max_items: Option<String>,
 }
@@ -103,12 +110,12 @@ fn check_qualifier(q: &str) -> Result<(), GatewayError> {
     Err(ValidationError::pattern(q, "qualifier", "(^\\$LATEST$)|((?!^[0-9]+$)([a-zA-Z0-9-_]+))").into())
 }
 
-impl Inner {
+impl AppState {
     fn output(&self, url: &UrlConfig, arn: String, with_modified: bool) -> UrlOutput {
         UrlOutput {
             function_url: format!(
                 "http://{}.lambda-url.{}.localhost:{}/",
-                url.url_id, url.region, self.config.public_port
+                url.url_id, url.region, self.front_door_port
             ),
             function_arn: arn,
             auth_type: url.auth_type.clone(),
@@ -138,21 +145,20 @@ impl Inner {
 
 async fn blocking<T: Send + 'static>(
     inner: &Shared,
-    f: impl FnOnce(&crate::GatewayStore) -> Result<T, GatewayError> + Send + 'static,
+    f: impl FnOnce(&GatewayStore) -> Result<T, GatewayError> + Send + 'static,
 ) -> Result<T, GatewayError> {
-    let store = inner.store.clone();
+    let store = inner.urls.clone();
     tokio::task::spawn_blocking(move || f(&store)).await.expect("store calls do not panic")
 }
 
-async fn create(
+pub(crate) async fn create(
     State(inner): State<Shared>,
     Path(name): Path<String>,
     Query(q): Query<QualifierQuery>,
-    headers: HeaderMap,
+    RequestRegion(region): RequestRegion,
     body: Bytes,
 ) -> Response {
     let result = async {
-        let region = region(&headers, &inner.config.default_region);
         let input = parse_input(&body)?;
         let auth_type =
             input.auth_type.ok_or_else(|| ValidationError::new("null", "authType", "Member must not be null"))?;
@@ -163,7 +169,7 @@ async fn create(
             c.validate()?;
         }
         let (function, qualifier, arn) = inner.target(&region, &name, q.qualifier).await?;
-        if inner.store.url_for(&function, qualifier.as_deref()).is_some() {
+        if inner.urls.url_for(&function, qualifier.as_deref()).is_some() {
             return Err(GatewayError::UrlConfigExists { arn });
         }
         let now = now_iso();
@@ -183,43 +189,43 @@ async fn create(
         Ok((StatusCode::CREATED, axum::Json(inner.output(&url, arn, false))).into_response())
     }
     .await;
-    result.unwrap_or_else(GatewayError::lambda)
+    result.unwrap_or_else(render)
 }
 
 async fn existing(
     inner: &Shared,
-    headers: &HeaderMap,
+    region: &Region,
     name: &str,
     qualifier: Option<String>,
 ) -> Result<(UrlConfig, String), GatewayError> {
-    let region = region(headers, &inner.config.default_region);
+    let region = region.clone();
     let (function, qualifier, arn) = inner.target(&region, name, qualifier).await?;
-    let url = inner.store.url_for(&function, qualifier.as_deref()).ok_or(GatewayError::UrlConfigNotFound)?;
+    let url = inner.urls.url_for(&function, qualifier.as_deref()).ok_or(GatewayError::UrlConfigNotFound)?;
     Ok((url, arn))
 }
 
-async fn get_url(
+pub(crate) async fn get_url(
     State(inner): State<Shared>,
     Path(name): Path<String>,
     Query(q): Query<QualifierQuery>,
-    headers: HeaderMap,
+    RequestRegion(region): RequestRegion,
 ) -> Response {
-    match existing(&inner, &headers, &name, q.qualifier).await {
+    match existing(&inner, &region, &name, q.qualifier).await {
         Ok((url, arn)) => axum::Json(inner.output(&url, arn, true)).into_response(),
-        Err(e) => e.lambda(),
+        Err(e) => render(e),
     }
 }
 
-async fn update(
+pub(crate) async fn update(
     State(inner): State<Shared>,
     Path(name): Path<String>,
     Query(q): Query<QualifierQuery>,
-    headers: HeaderMap,
+    RequestRegion(region): RequestRegion,
     body: Bytes,
 ) -> Response {
     let result = async {
         let input = parse_input(&body)?;
-        let (mut url, arn) = existing(&inner, &headers, &name, q.qualifier).await?;
+        let (mut url, arn) = existing(&inner, &region, &name, q.qualifier).await?;
         if let Some(a) = input.auth_type {
             check_auth_type(&a)?;
             url.auth_type = a;
@@ -238,32 +244,31 @@ async fn update(
         Ok(axum::Json(inner.output(&url, arn, true)).into_response())
     }
     .await;
-    result.unwrap_or_else(GatewayError::lambda)
+    result.unwrap_or_else(render)
 }
 
-async fn delete(
+pub(crate) async fn delete(
     State(inner): State<Shared>,
     Path(name): Path<String>,
     Query(q): Query<QualifierQuery>,
-    headers: HeaderMap,
+    RequestRegion(region): RequestRegion,
 ) -> Response {
     let result = async {
-        let (url, _) = existing(&inner, &headers, &name, q.qualifier).await?;
+        let (url, _) = existing(&inner, &region, &name, q.qualifier).await?;
         blocking(&inner, move |s| s.delete_url(&url.url_id)).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;
-    result.unwrap_or_else(GatewayError::lambda)
+    result.unwrap_or_else(render)
 }
 
-async fn list(
+pub(crate) async fn list(
     State(inner): State<Shared>,
     Path(name): Path<String>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
+    RequestRegion(region): RequestRegion,
 ) -> Response {
     let result = async {
-        let region = region(&headers, &inner.config.default_region);
         let (function, _, _) = inner.target(&region, &name, None).await?;
         let max = match q.max_items.as_deref() {
             None => 50,
@@ -277,8 +282,8 @@ async fn list(
             },
         };
         let start: usize = q.marker.as_deref().and_then(|m| m.parse().ok()).unwrap_or(0);
-        let urls = inner.store.urls_of(&function);
-        let account = inner.config.account.clone();
+        let urls = inner.urls.urls_of(&function);
+        let account = inner.invoker.control().account().clone();
         let page: Vec<UrlOutput> = urls
             .iter()
             .skip(start)
@@ -300,5 +305,5 @@ async fn list(
         Ok(axum::Json(body).into_response())
     }
     .await;
-    result.unwrap_or_else(GatewayError::lambda)
+    result.unwrap_or_else(render)
 }

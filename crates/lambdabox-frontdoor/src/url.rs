@@ -9,12 +9,13 @@ use lambdabox_control::ControlError;
 use lambdabox_invoker::InvokeError;
 use lambdabox_model::Region;
 
-use super::{Invocation, build, header_pairs, host_of, set_header, text};
 use crate::event::{EventContext, EventV2, HttpRequest};
 use crate::host::host_name;
-use crate::response::{self, PayloadVersion};
+use crate::response;
+use crate::serve::{Invocation, build, header_pairs, host_of, set_header, text};
 use crate::{Inner, json_body};
 use lambdabox_aws::sigv4::{self, SigV4Error, SignedRequest};
+use lambdabox_gateway::payload::PayloadVersion;
 
 fn forbidden() -> Response<Body> {
     text(StatusCode::FORBIDDEN, "application/json", r#"{"Message":"Forbidden"}"#)

@@ -4,7 +4,7 @@
 //! `Host`, by path prefix (`/_lambda-url/<url-id>/…`,
 //! `/_execute-api/<api-id>/<stage>/…`).
 
-use crate::ids::is_id;
+use lambdabox_gateway::ids::is_id;
 
 /// The resource a request is for, and the path within it (always starting
 /// with `/`, still percent-encoded).

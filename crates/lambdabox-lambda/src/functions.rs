@@ -17,7 +17,7 @@ use lambdabox_proto::control::{
     ListFunctionsResponse, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest, VpcConfig,
 };
 
-use crate::body::{json, query_value};
+use crate::body::{json, json_package, query_value};
 use crate::region::RequestRegion;
 use crate::{ApiError, AppState};
 
@@ -71,7 +71,7 @@ pub async fn create(
     RequestRegion(region): RequestRegion,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let req: CreateFunctionRequest = json(body, "CreateFunction")?;
+    let req: CreateFunctionRequest = json_package(body, "CreateFunction").await?;
     let Some(function_name) = req.function_name else {
         return Err(lambdabox_control::ControlError::from(ValidationError::new(
             "null",
@@ -159,7 +159,7 @@ pub async fn update_code(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionConfiguration>, ApiError> {
-    let req: UpdateFunctionCodeRequest = json(body, "UpdateFunctionCode")?;
+    let req: UpdateFunctionCodeRequest = json_package(body, "UpdateFunctionCode").await?;
     let dry_run = req.dry_run.unwrap_or(false);
     let input = UpdateFunctionCode {
         code: code_source(req.zip_file, req.s3_bucket, req.s3_key, req.s3_object_version, req.image_uri)?,

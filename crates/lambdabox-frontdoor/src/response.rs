@@ -6,31 +6,8 @@
 
 use base64::Engine as _;
 use bytes::Bytes;
+use lambdabox_gateway::payload::PayloadVersion;
 use serde_json::Value;
-
-/// The payload format of an integration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PayloadVersion {
-    V1,
-    V2,
-}
-
-impl PayloadVersion {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "1.0" => Some(Self::V1),
-            "2.0" => Some(Self::V2),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V1 => "1.0",
-            Self::V2 => "2.0",
-        }
-    }
-}
 
 /// The HTTP response to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

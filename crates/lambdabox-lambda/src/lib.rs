@@ -15,6 +15,7 @@ pub mod operation;
 mod policy;
 mod region;
 mod tags;
+mod urls;
 mod versions;
 
 use std::sync::Arc;
@@ -37,20 +38,21 @@ pub struct AppState {
     pub invoker: Arc<Invoker>,
     /// The region of requests that carry no SigV4 credential scope.
     pub default_region: Region,
-    /// The CloudWatch Logs API, served on `POST /`.
-    pub logs: lambdabox_logs::LogsApi,
     /// The base URL clients reach this server at (`http://host:port`, no
     /// trailing slash): `Code.Location` and layer `Content.Location` point
     /// under it, never at whatever `Host` a request carried.
     pub public_endpoint: String,
     /// The memory large request bodies (packages) may hold at once.
     pub body_budget: Arc<limits::BodyBudget>,
+    /// Function URL configs (`lambdabox-gateway`'s state).
+    pub urls: Arc<lambdabox_gateway::GatewayStore>,
+    /// The port in `FunctionUrl` addresses (the front door's).
+    pub front_door_port: u16,
 }
 
 /// Every route of the Lambda API this server answers.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", post(logs).fallback(error::unknown_operation))
         .route("/2015-03-31/functions", post(functions::create).get(functions::list))
         .route("/2015-03-31/functions/", post(functions::create).get(functions::list))
         .route("/2015-03-31/functions/{name}", get(functions::get).delete(functions::delete))
@@ -80,6 +82,11 @@ pub fn router(state: AppState) -> Router {
             put(concurrency::put_provisioned).get(concurrency::get_provisioned).delete(concurrency::delete_provisioned),
         )
         .route("/2017-03-31/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
+        .route(
+            "/2021-10-31/functions/{name}/url",
+            get(urls::get_url).post(urls::create).put(urls::update).delete(urls::delete),
+        )
+        .route("/2021-10-31/functions/{name}/urls", get(urls::list))
         .route("/2018-10-31/layers", get(layers::list_or_find))
         .route("/2018-10-31/layers/{name}/versions", post(layers::publish).get(layers::list_versions))
         .route("/2018-10-31/layers/{name}/versions/{version}", get(layers::get).delete(layers::delete))
@@ -93,20 +100,6 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(request_id))
         .with_state(state)
-}
-
-/// `POST /` is the CloudWatch Logs API when `X-Amz-Target` names one of its
-/// operations (the Lambda API never posts to `/`).
-async fn logs(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    region::RequestRegion(region): region::RequestRegion,
-    headers: axum::http::HeaderMap,
-    body: bytes::Bytes,
-) -> Response {
-    match lambdabox_logs::http::operation(&headers) {
-        Some(operation) => lambdabox_logs::http::serve(&state.logs, region.as_str(), operation, body).await,
-        None => axum::response::IntoResponse::into_response(error::unknown_operation().await),
-    }
 }
 
 /// Gives every response an `x-amzn-RequestId`.

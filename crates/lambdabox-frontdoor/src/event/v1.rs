@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{EventContext, HttpRequest};
-use crate::routes::RouteKey;
+use lambdabox_gateway::routes::RouteKey;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

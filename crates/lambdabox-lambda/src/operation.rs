@@ -64,6 +64,11 @@ pub fn name(method: &Method, route: &str) -> Option<&'static str> {
         ("/2018-10-31/layers/{name}/versions/{version}", "GET") => "GetLayerVersion",
         ("/2018-10-31/layers/{name}/versions/{version}", "DELETE") => "DeleteLayerVersion",
         ("/2016-08-19/account-settings", "GET") => "GetAccountSettings",
+        ("/2021-10-31/functions/{name}/url", "POST") => "CreateFunctionUrlConfig",
+        ("/2021-10-31/functions/{name}/url", "GET") => "GetFunctionUrlConfig",
+        ("/2021-10-31/functions/{name}/url", "PUT") => "UpdateFunctionUrlConfig",
+        ("/2021-10-31/functions/{name}/url", "DELETE") => "DeleteFunctionUrlConfig",
+        ("/2021-10-31/functions/{name}/urls", "GET") => "ListFunctionUrlConfigs",
         _ => return None,
     };
     Some(op)

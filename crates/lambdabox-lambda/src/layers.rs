@@ -15,7 +15,7 @@ use lambdabox_proto::layers::{
     ListLayersResponse, PublishLayerVersionRequest,
 };
 
-use crate::body::{json, max_items, query_value};
+use crate::body::{json_package, max_items, query_value};
 use crate::functions::code_source;
 use crate::region::RequestRegion;
 use crate::{ApiError, AppState};
@@ -67,7 +67,7 @@ pub async fn publish(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let req: PublishLayerVersionRequest = json(body, "PublishLayerVersion")?;
+    let req: PublishLayerVersionRequest = json_package(body, "PublishLayerVersion").await?;
     let content = match req.content {
         None => None,
         Some(FunctionCode { zip_file, s3_bucket, s3_key, s3_object_version, image_uri }) => {

@@ -1,10 +1,7 @@
 //! Serving front-door requests: reading the request, invoking the function
-//! through the [`Invoker`] (never HTTP to ourselves), and writing the HTTP
-//! response. `url.rs` serves function URLs, `api.rs` HTTP APIs.
-
-mod api;
-pub use api::function_of;
-mod url;
+//! through the [`lambdabox_invoker::Invoker`] (never HTTP to ourselves), and
+//! writing the HTTP response. `url.rs` serves function URLs, `api.rs` HTTP
+//! APIs.
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -10,16 +10,17 @@ use std::time::Duration;
 use axum::body::Body;
 use http::request::Parts;
 use http::{Response, StatusCode};
-use lambdabox_model::{FunctionRef, Region};
+use lambdabox_model::Region;
 use percent_encoding::percent_decode_str;
 
-use super::{Invocation, build, host_of, message, set_header};
 use crate::event::{EventContext, EventV1, EventV2, HttpRequest};
 use crate::host::host_name;
-use crate::model::ApiState;
-use crate::response::{self, PayloadVersion};
-use crate::routes::{self, RouteKey};
+use crate::response;
+use crate::serve::{Invocation, build, host_of, message, set_header};
 use crate::{Inner, json_body};
+use lambdabox_gateway::model::{ApiState, function_of};
+use lambdabox_gateway::payload::PayloadVersion;
+use lambdabox_gateway::routes::{self, RouteKey};
 
 /// The stage a path addresses and the path routes are matched against.
 pub(crate) fn stage_of(api: &ApiState, path: &str) -> Option<(String, String, String)> {
@@ -36,16 +37,6 @@ pub(crate) fn stage_of(api: &ApiState, path: &str) -> Option<(String, String, St
     api.stages.contains_key("$default").then(|| ("$default".into(), path.to_owned(), path.to_owned()))
 }
 
-/// The function an integration URI names: a function or alias ARN, or the
-/// `arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations` form.
-pub fn function_of(uri: &str) -> Option<FunctionRef> {
-    let arn = match uri.split_once(":lambda:path/2015-03-31/functions/") {
-        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
-        None => uri,
-    };
-    FunctionRef::parse(arn, "integrationUri").ok()
-}
-
 impl Inner {
     pub(crate) async fn serve_api(&self, api_id: &str, parts: &Parts, mut req: HttpRequest) -> Response<Body> {
         let mut response = self.route_api(api_id, parts, &mut req).await;
@@ -59,7 +50,7 @@ impl Inner {
         let Some(api) = self.store.api(api_id) else { return not_found() };
         let Some((stage_name, raw_path, route_path)) = stage_of(&api, &req.raw_path) else { return not_found() };
         req.raw_path = raw_path;
-        let routes: Vec<&crate::model::Route> = api.routes.values().collect();
+        let routes: Vec<&lambdabox_gateway::model::Route> = api.routes.values().collect();
         let keys: Vec<RouteKey> =
             routes.iter().map(|r| RouteKey::parse(&r.route_key).unwrap_or(RouteKey::Default)).collect();
         let Some((index, path_parameters)) = routes::select(&keys, &req.method, &route_path) else {
@@ -122,35 +113,5 @@ impl Inner {
                 internal()
             }
         }
-    }
-}
-
-impl crate::model::Integration {
-    /// The function identifier the invoker resolves (ARN, alias included).
-    pub(crate) fn integration_uri_function(&self) -> String {
-        match self.integration_uri.split_once(":lambda:path/2015-03-31/functions/") {
-            Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest).to_owned(),
-            None => self.integration_uri.clone(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn integration_uris() {
-        let plain = function_of("arn:aws:lambda:us-east-1:000000000000:function:f").unwrap();
-        assert_eq!(plain.name.as_str(), "f");
-        let alias = function_of("arn:aws:lambda:eu-west-1:000000000000:function:f:live").unwrap();
-        assert_eq!(alias.qualifier.unwrap().as_str(), "live");
-        assert_eq!(alias.region.unwrap().as_str(), "eu-west-1");
-        let path = function_of(
-            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:g/invocations",
-        )
-        .unwrap();
-        assert_eq!(path.name.as_str(), "g");
-        assert!(function_of("https://example.com").is_none());
     }
 }

@@ -20,6 +20,17 @@ pub fn json<T: DeserializeOwned + Default>(
         .map_err(|e| ApiError::invalid_request_content(format!("Could not parse request body into json: {e}")))
 }
 
+/// [`json`] for bodies that carry a deployment package (up to 70 MB): the
+/// parse and its base64 decoding run off the async workers, which would
+/// otherwise stall every other connection for a few hundred milliseconds.
+pub async fn json_package<T: DeserializeOwned + Default + Send + 'static>(
+    body: Result<Bytes, BytesRejection>,
+    operation: &'static str,
+) -> Result<T, ApiError> {
+    let body = body.map_err(|rejection| crate::limits::unreadable_body(rejection, Some(operation)))?;
+    tokio::task::spawn_blocking(move || json(Ok(body), operation)).await.expect("parsing a body does not panic")
+}
+
 /// The query's pairs, percent-decoded, in order (repeated keys kept).
 pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
