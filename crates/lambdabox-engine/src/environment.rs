@@ -17,13 +17,11 @@ use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 
 use crate::ids::HostUid;
+use crate::layout::{RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
 use crate::logs::{LogStream, Report};
 use crate::runtimes::argv;
 use crate::spares::Spare;
 use crate::{EngineConfig, EngineError, Outcome};
-
-/// Where the Runtime API listens inside every environment, as on AWS.
-pub(crate) const RUNTIME_API_ADDR: &str = "127.0.0.1:9001";
 
 /// What an environment is made from.
 #[derive(Debug, Clone)]
@@ -372,9 +370,6 @@ impl Drop for ExecutionEnvironment {
     }
 }
 
-/// A custom runtime needs an executable `bootstrap` in the package or, when
-/// the package has none, in a layer (`/opt/bootstrap`); AWS's messages when
-/// neither is usable.
 /// Gives a started zygote its function (blocking): limits, code at
 /// `/var/task`, layers at `/opt`, the `/tmp` size, then the environment on
 /// its stdin, which it waits for.
@@ -392,7 +387,7 @@ fn hand_to_zygote(
     if let Some(opt) = opt_dir {
         sandbox.mount_into(opt, std::path::Path::new("/opt")).map_err(|e| e.to_string())?;
     }
-    if tmp_size_bytes != crate::spares::SPARE_TMP_BYTES {
+    if tmp_size_bytes != SPARE_TMP_BYTES {
         sandbox.resize_tmp(tmp_size_bytes).map_err(|e| e.to_string())?;
     }
     let mut pipe = std::fs::File::from(stdin);
@@ -438,14 +433,9 @@ async fn create(
     Ok((sandbox, listener, reader, host_uid))
 }
 
-/// The pipe a sandbox's stdout and stderr both write to: (read end, the
-/// write end for stdout, a copy of it for stderr).
-pub(crate) fn output_pipe() -> Result<(OwnedFd, OwnedFd, OwnedFd), EngineError> {
-    let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
-    let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
-    Ok((reader.into(), writer.into(), stderr.into()))
-}
-
+/// A custom runtime needs an executable `bootstrap` in the package or, when
+/// the package has none, in a layer (`/opt/bootstrap`); AWS's messages when
+/// neither is usable.
 fn check_bootstrap(code_dir: &std::path::Path, opt_dir: Option<&std::path::Path>) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     let candidates = [Some((code_dir, "/var/task/bootstrap")), opt_dir.map(|d| (d, "/opt/bootstrap"))];
@@ -492,19 +482,6 @@ fn signal_name(signal: nix::sys::signal::Signal) -> String {
 
 /// The environment a runtime starts with: AWS's reserved variables, then the
 /// function's own (which cannot name a reserved one).
-/// The variables every runtime starts with, before the function's.
-pub(crate) fn base_env() -> Vec<(String, String)> {
-    vec![
-        ("PATH".into(), "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
-        (
-            "LD_LIBRARY_PATH".into(),
-            "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib".into(),
-        ),
-        ("LANG".into(), "en_US.UTF-8".into()),
-        ("TZ".into(), ":UTC".into()),
-    ]
-}
-
 fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
     let f = &spec.function;
     let execution_env = match spec.family {

@@ -11,6 +11,7 @@ mod code;
 mod environment;
 mod error;
 mod ids;
+mod layout;
 mod logs;
 mod outcome;
 mod pool;
@@ -30,7 +31,7 @@ use lambdabox_sandbox::{CgroupConfig, RootfsConfig};
 pub use code::{CodeCache, UnpackAs};
 pub use error::EngineError;
 pub use ids::{DEFAULT_FIRST_ID, DEFAULT_ID_COUNT, HostIds};
-pub use logs::{LogLimits, TAIL_BYTES, file_name as log_file_name, tail_base64};
+pub use logs::{LogLimits, TAIL_BYTES, tail_base64};
 pub use outcome::Outcome;
 pub use runtimes::Interpreters;
 

@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use lambdabox_model::RuntimeFamily;
 use lambdabox_sandbox::{Assignment, BindMount, Limits, Sandbox, SpareSpec};
 
-use crate::environment::{RUNTIME_API_ADDR, base_env, output_pipe};
 use crate::ids::{HostUid, IdPool};
+use crate::layout::{RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
 use crate::{EngineConfig, EngineError};
 
 /// How long after a spare is taken the pool starts to refill it, so the
@@ -38,9 +38,6 @@ use crate::{EngineConfig, EngineError};
 const REFILL_DELAY: Duration = Duration::from_millis(25);
 /// How long refilling pauses after a spare could not be made.
 const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
-/// `/tmp` of a spare: AWS's default ephemeral storage (a function with more
-/// has it resized when the spare is assigned).
-pub(crate) const SPARE_TMP_BYTES: u64 = 512 << 20;
 
 /// One spare: the sandbox, waiting for its assignment, the Runtime API
 /// listener bound inside it, and the read end of its stdout/stderr pipe.

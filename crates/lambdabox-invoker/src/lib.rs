@@ -1,6 +1,8 @@
 //! Invocations end to end, for every front end (the Invoke API, the
-//! asynchronous queue, later the HTTP gateway): resolve the function and
-//! qualifier through the control plane, run it in the engine.
+//! asynchronous queue, the front door's function URLs and HTTP APIs):
+//! resolve the function and qualifier through the control plane, take a
+//! concurrency slot, run it in the engine. [`RetireStale`] retires the
+//! environments a control-plane change makes stale.
 //!
 //! Asynchronous invocations (`InvocationType: Event`) are committed to the
 //! durable [`EventQueue`] before the caller gets its 202; a pool of workers

@@ -16,7 +16,6 @@ pub mod client;
 mod error;
 mod events;
 mod filter;
-pub mod format;
 mod groups;
 pub mod http;
 mod pattern;

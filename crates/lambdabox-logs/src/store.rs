@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::LogsError;
-use crate::format::{LOG_EXT, function_of_group, group_name, stream_of_stem, stream_stem};
 use crate::stream::Stream;
+use lambdabox_model::logstream::{LOG_EXT, function_of_group, group_name, stream_of_stem, stream_stem};
 
 /// A log group as DescribeLogGroups reports it.
 #[derive(Debug, Clone)]

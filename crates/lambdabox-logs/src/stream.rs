@@ -13,7 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use crate::format::{INDEX_EXT, LOG_EXT, RECORD_BYTES, decode_record};
+use lambdabox_model::logstream::{INDEX_EXT, LOG_EXT, RECORD_BYTES, decode_record};
 
 /// How much of a stream one read takes, unless a single line is longer.
 pub const CHUNK_BYTES: u64 = 64 * 1024;
@@ -291,7 +291,7 @@ pub(crate) mod tests {
     use std::fs;
 
     use super::*;
-    use crate::format::encode_record;
+    use lambdabox_model::logstream::encode_record;
 
     /// Writes a stream as the engine does: `(ms, message)` events.
     pub(crate) fn write_stream(dir: &Path, stem: &str, events: &[(i64, &str)]) {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::code::{Architecture, CodeInfo};
 use crate::environment::Environment;
 use crate::limits::*;
 use crate::name::FunctionName;
@@ -51,37 +52,6 @@ bounded!(
     EphemeralStorage, "ephemeralStorage.size", EPHEMERAL_MIN, EPHEMERAL_MAX, EPHEMERAL_DEFAULT
 );
 
-/// The instruction set a function is built for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Architecture {
-    #[default]
-    #[serde(rename = "x86_64")]
-    X86_64,
-    #[serde(rename = "arm64")]
-    Arm64,
-}
-
-impl Architecture {
-    pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        match s {
-            "x86_64" => Ok(Self::X86_64),
-            "arm64" => Ok(Self::Arm64),
-            _ => Err(ValidationError::new(
-                format!("[{s}]"),
-                "architectures",
-                "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]",
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::X86_64 => "x86_64",
-            Self::Arm64 => "arm64",
-        }
-    }
-}
-
 /// Subnets and security groups a function is attached to (stored now,
 /// enforced by the VPC work).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -89,20 +59,6 @@ pub struct VpcConfig {
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
     pub ipv6_allowed_for_dual_stack: bool,
-}
-
-/// The deployment package a version runs: its identity in the blob store and
-/// the figures AWS reports for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CodeInfo {
-    /// Base64 of the SHA-256 of the zip, as AWS's `CodeSha256`.
-    pub sha256: String,
-    /// Size of the zip in bytes (`CodeSize`).
-    pub size: u64,
-    /// Sum of the uncompressed entry sizes.
-    pub unzipped_size: u64,
-    /// Content address of the zip in the blob store (lower-case hex SHA-256).
-    pub blob_key: String,
 }
 
 /// Everything AWS keeps per function version.

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arn::{is_account, is_region};
-use crate::config::CodeInfo;
-use crate::{AccountId, Architecture, Region, ValidationError};
+use crate::code::{Architecture, CodeInfo};
+use crate::{AccountId, Region, ValidationError};
 
 /// The longest layer name (or layer ARN given as a name).
 pub const LAYER_NAME_MAX: usize = 140;

@@ -7,12 +7,14 @@
 
 pub mod alias;
 pub mod arn;
+pub mod code;
 pub mod config;
 pub mod credentials;
 pub mod environment;
 pub mod event_invoke;
 pub mod layer;
 pub mod limits;
+pub mod logstream;
 pub mod name;
 pub mod package;
 pub mod runtime;

@@ -4,7 +4,8 @@
 //! environment. `lambdabox-logs` reads these files to serve the CloudWatch
 //! Logs API.
 //!
-//! A stream is two files, named after the stream (`/` becomes `-`):
+//! A stream is two files, named after the stream (`/` becomes `-`), in the
+//! format `lambdabox_model::logstream` defines for writer and reader alike:
 //!
 //! - `<stream>.log`: one event per line, each line ended by `\n`, exactly
 //!   the text of the event (AWS makes one event per printed line, and one per
@@ -46,6 +47,8 @@ pub(crate) use quota::LogQuotas;
 use quota::{Admit, FunctionLogs};
 use tail::Tail;
 
+use lambdabox_model::logstream::{MAX_MESSAGE_BYTES, encode_record, index_file, log_file};
+
 use crate::EngineError;
 
 /// Disk quota is taken from the function's budget in chunks of this size.
@@ -62,10 +65,6 @@ enum Dropped {
 
 /// The size of the tail `X-Amz-Log-Result` carries.
 pub const TAIL_BYTES: usize = 4096;
-
-/// The longest message of one event: CloudWatch's 256 KB event size less
-/// its 26 bytes of per-event overhead.
-pub const MAX_MESSAGE_BYTES: usize = 262_144 - 26;
 
 /// One environment's stream.
 #[derive(Debug)]
@@ -111,8 +110,8 @@ impl Files {
                 .open(&path)
                 .map_err(|source| EngineError::Logs { path: path.clone(), source })
         };
-        let log_path = dir.join(file_name(stream));
-        let index_path = dir.join(index_file_name(stream));
+        let log_path = dir.join(log_file(stream));
+        let index_path = dir.join(index_file(stream));
         let log = open(log_path)?;
         let len = log.metadata().map(|m| m.len()).unwrap_or(0);
         let index = open(index_path)?;
@@ -128,10 +127,7 @@ impl Files {
     fn append(&mut self, line: &[u8], now_ms: i64) -> std::io::Result<()> {
         let now_ms = self.indexed_ms.map_or(now_ms, |last| now_ms.max(last));
         if self.indexed_ms != Some(now_ms) {
-            let mut record = [0u8; 16];
-            record[..8].copy_from_slice(&self.len.to_le_bytes());
-            record[8..].copy_from_slice(&now_ms.to_le_bytes());
-            self.index.write_all(&record)?;
+            self.index.write_all(&encode_record(self.len, now_ms))?;
             self.indexed_ms = Some(now_ms);
         }
         self.log.write_all(line)?;
@@ -154,7 +150,7 @@ impl LogStream {
         let name = format!("{}/[{version}]{id}", chrono::Utc::now().format("%Y/%m/%d"));
         let usage = quotas.function(function);
         let files = Files::open(&usage.dir, &name)?;
-        let path = usage.dir.join(file_name(&name));
+        let path = usage.dir.join(log_file(&name));
         Ok(Self {
             name,
             usage,
@@ -351,16 +347,6 @@ fn char_boundary(bytes: &[u8], max: usize) -> usize {
         .unwrap_or(max)
 }
 
-/// A stream name as the name of its log file (`/` is not allowed in one).
-pub fn file_name(stream: &str) -> PathBuf {
-    PathBuf::from(format!("{}.log", stream.replace('/', "-")))
-}
-
-/// A stream name as the name of its index file.
-pub fn index_file_name(stream: &str) -> PathBuf {
-    PathBuf::from(format!("{}.idx", stream.replace('/', "-")))
-}
-
 /// The figures of AWS's REPORT line.
 #[derive(Debug, Clone, Copy)]
 pub struct Report {
@@ -409,7 +395,7 @@ mod tests {
 
     /// The index records of a stream: (offset, ms).
     fn records(dir: &Path, s: &LogStream) -> Vec<(u64, i64)> {
-        let bytes = fs::read(dir.join("f").join(index_file_name(&s.name))).unwrap();
+        let bytes = fs::read(dir.join("f").join(index_file(&s.name))).unwrap();
         bytes
             .chunks_exact(16)
             .map(|r| (u64::from_le_bytes(r[..8].try_into().unwrap()), i64::from_le_bytes(r[8..].try_into().unwrap())))
@@ -440,7 +426,7 @@ mod tests {
         let captured = String::from_utf8(s.finish("r1", &report())).unwrap();
         assert!(captured.starts_with("START RequestId: r1 Version: $LATEST\nhello\nEND RequestId: r1\nREPORT"));
         assert!(captured.ends_with("\t\n"), "{captured:?}");
-        let file = fs::read_to_string(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        let file = fs::read_to_string(dir.path().join("f").join(log_file(&s.name))).unwrap();
         assert!(file.starts_with("before\nSTART"));
         assert!(s.name.contains("[$LATEST]"));
     }
@@ -467,7 +453,7 @@ mod tests {
             ]
         );
         assert_eq!(lines[5], "END RequestId: r1");
-        let file = fs::read_to_string(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        let file = fs::read_to_string(dir.path().join("f").join(log_file(&s.name))).unwrap();
         assert_eq!(file, captured);
     }
 
@@ -486,7 +472,7 @@ mod tests {
         for pair in records.windows(2) {
             assert!(pair[0].0 < pair[1].0 && pair[0].1 < pair[1].1, "{records:?}");
         }
-        let log = fs::read(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        let log = fs::read(dir.path().join("f").join(log_file(&s.name))).unwrap();
         for (offset, ms) in &records {
             assert!(*offset == 0 || log[*offset as usize - 1] == b'\n', "a record starts a line");
             assert!((before..=after).contains(ms));
@@ -501,7 +487,7 @@ mod tests {
         let long = "é".repeat(MAX_MESSAGE_BYTES);
         s.write(long.as_bytes());
         s.finish("r1", &report());
-        let file = fs::read(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        let file = fs::read(dir.path().join("f").join(log_file(&s.name))).unwrap();
         let written = String::from_utf8(file).expect("cuts keep characters whole");
         let lines: Vec<&str> = written.lines().collect();
         assert_eq!(lines[1..lines.len() - 2].concat(), long);
@@ -517,7 +503,7 @@ mod tests {
         fs::remove_dir_all(dir.path().join("f")).unwrap();
         s.start("r2", "$LATEST");
         s.finish("r2", &report());
-        let file = fs::read_to_string(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        let file = fs::read_to_string(dir.path().join("f").join(log_file(&s.name))).unwrap();
         assert!(file.starts_with("START RequestId: r2 "), "{file}");
         assert_eq!(records(dir.path(), &s)[0].0, 0);
     }
@@ -526,7 +512,7 @@ mod tests {
     fn output_after_the_last_invocation_is_written_when_retired() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = LogStream::open(&quotas(dir.path()), "f", "$LATEST").unwrap();
-        let path = dir.path().join("f").join(file_name(&s.name));
+        let path = dir.path().join("f").join(log_file(&s.name));
         s.write(b"late line");
         drop(s);
         assert_eq!(fs::read_to_string(path).unwrap(), "late line\n");
@@ -547,7 +533,7 @@ mod tests {
         assert!(tail.len() <= TAIL_BYTES, "{}", tail.len());
         assert!(tail.contains("Lambdabox dropped"), "{tail}");
         assert!(tail.contains("an invocation may print at most 100000 bytes"), "{tail}");
-        let file = fs::read(dir.path().join("f").join(file_name(&s.name))).unwrap();
+        let file = fs::read(dir.path().join("f").join(log_file(&s.name))).unwrap();
         assert!(file.len() < 110_000, "{} bytes written", file.len());
         // The next invocation starts afresh.
         s.start("r2", "$LATEST");
@@ -566,7 +552,7 @@ mod tests {
         old.write(&vec![b'o'; 500_000]);
         old.write(b"\n");
         old.finish("r0", &report());
-        let old_path = dir.path().join("f").join(file_name(&old.name));
+        let old_path = dir.path().join("f").join(log_file(&old.name));
         drop(old);
         let mut s = LogStream::open(&quotas, "f", "$LATEST").unwrap();
         s.start("r1", "$LATEST");

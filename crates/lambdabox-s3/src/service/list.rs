@@ -29,9 +29,6 @@ enum Last {
     Prefix(String),
 }
 
-/// Walks entries from `fetch(cursor)` in batches; keys containing `delimiter`
-/// after `prefix` fold into one common prefix, which counts as one entry and
-/// is skipped when it equals `marker` (a page that ended on it).
 /// What a listing asks for: keys under `prefix`, folded at `delimiter`,
 /// after `marker`, at most `max` entries.
 struct Scope<'a> {
@@ -41,6 +38,9 @@ struct Scope<'a> {
     max: usize,
 }
 
+/// Walks entries from `fetch(cursor)` in batches; keys containing `delimiter`
+/// after `prefix` fold into one common prefix, which counts as one entry and
+/// is skipped when it equals `marker` (a page that ended on it).
 fn walk<T, C: Clone>(
     Scope { prefix, delimiter, marker, max }: Scope<'_>,
     start: C,

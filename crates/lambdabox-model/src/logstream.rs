@@ -1,5 +1,6 @@
-//! Names and records of the files the engine writes (`lambdabox-engine`'s
-//! `logs.rs` is the writer and documents the format):
+//! The log-stream file format, defined once: the engine writes it
+//! (`lambdabox-engine`'s `logs/`, which documents when lines and records
+//! are written) and the CloudWatch Logs API reads it (`lambdabox-logs`).
 //!
 //! ```text
 //! logs/<function>/<stream, / as ->.log   one event per line, '\n'-terminated
@@ -11,7 +12,9 @@
 //! The log group of a function is `/aws/lambda/<function>`, its streams are
 //! named as AWS names them: `2026/11/28/[$LATEST]<32 hex digits>`.
 
-use lambdabox_model::FunctionName;
+use std::path::PathBuf;
+
+use crate::FunctionName;
 
 /// What every Lambda log group's name starts with.
 pub const GROUP_PREFIX: &str = "/aws/lambda/";
@@ -24,6 +27,20 @@ pub const INDEX_EXT: &str = "idx";
 
 /// The size of one index record.
 pub const RECORD_BYTES: u64 = 16;
+
+/// The longest message of one event: CloudWatch's 256 KB event size less
+/// its 26 bytes of per-event overhead. Longer printed lines are cut.
+pub const MAX_MESSAGE_BYTES: usize = 262_144 - 26;
+
+/// The events file of a stream the engine names (`/` becomes `-`).
+pub fn log_file(stream: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{LOG_EXT}", stream.replace('/', "-")))
+}
+
+/// The index file of a stream the engine names.
+pub fn index_file(stream: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{INDEX_EXT}", stream.replace('/', "-")))
+}
 
 /// The log group of a function.
 pub fn group_name(function: &str) -> String {
@@ -70,7 +87,7 @@ pub fn decode_record(bytes: &[u8; 16]) -> (u64, i64) {
     )
 }
 
-/// An index record as the engine writes it (used by tests).
+/// An index record as the engine writes it.
 pub fn encode_record(offset: u64, ms: i64) -> [u8; 16] {
     let mut record = [0u8; 16];
     record[..8].copy_from_slice(&offset.to_le_bytes());
@@ -103,6 +120,14 @@ mod tests {
         assert!(function_of_group("/aws/lambda/../x").is_none());
         assert!(function_of_group("/aws/lambda/").is_none());
         assert!(function_of_group("/aws/ecs/x").is_none());
+    }
+
+    #[test]
+    fn file_names_are_the_stems_the_reader_finds() {
+        let name = "2026/11/28/[$LATEST]0123456789abcdef0123456789abcdef";
+        let stem = stream_stem(name).unwrap();
+        assert_eq!(log_file(name), PathBuf::from(format!("{stem}.log")));
+        assert_eq!(index_file(name), PathBuf::from(format!("{stem}.idx")));
     }
 
     #[test]

@@ -1,0 +1,38 @@
+//! What an execution environment looks like from inside, shared by the
+//! environments built for a cold start (`environment.rs`) and the spare
+//! sandboxes and zygotes built ahead (`spares.rs`): where the Runtime API
+//! listens, the variables every runtime starts with, the size of a spare's
+//! `/tmp`, and the pipe a sandbox's output goes to.
+
+use std::io;
+use std::os::fd::OwnedFd;
+
+use crate::EngineError;
+
+/// Where the Runtime API listens inside every environment, as on AWS.
+pub(crate) const RUNTIME_API_ADDR: &str = "127.0.0.1:9001";
+
+/// `/tmp` of a spare: AWS's default ephemeral storage (a function with more
+/// has it resized when the spare is assigned).
+pub(crate) const SPARE_TMP_BYTES: u64 = 512 << 20;
+
+/// The pipe a sandbox's stdout and stderr both write to: (read end, the
+/// write end for stdout, a copy of it for stderr).
+pub(crate) fn output_pipe() -> Result<(OwnedFd, OwnedFd, OwnedFd), EngineError> {
+    let (reader, writer) = io::pipe().map_err(|source| EngineError::Pipe { source })?;
+    let stderr = writer.try_clone().map_err(|source| EngineError::Pipe { source })?;
+    Ok((reader.into(), writer.into(), stderr.into()))
+}
+
+/// The variables every runtime starts with, before the function's.
+pub(crate) fn base_env() -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
+        (
+            "LD_LIBRARY_PATH".into(),
+            "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib".into(),
+        ),
+        ("LANG".into(), "en_US.UTF-8".into()),
+        ("TZ".into(), ":UTC".into()),
+    ]
+}
