@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use lambdabox_control::ProvisionedConfig;
@@ -15,14 +15,12 @@ use lambdabox_proto::control::{
 };
 
 use crate::body::{json, query_value};
-use crate::functions::qualifier;
-use crate::region::RequestRegion;
+use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 
 pub async fn put(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Concurrency>, ApiError> {
     let req: Concurrency = json(body, "PutFunctionConcurrency")?;
@@ -33,8 +31,7 @@ pub async fn put(
 
 pub async fn get(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
 ) -> Result<Json<Concurrency>, ApiError> {
     let n = state.invoker.control().get_function_concurrency(&region, &name).await?;
     Ok(Json(Concurrency { reserved_concurrent_executions: n.map(i64::from) }))
@@ -42,8 +39,7 @@ pub async fn get(
 
 pub async fn delete(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
 ) -> Result<StatusCode, ApiError> {
     state.invoker.control().delete_function_concurrency(&region, &name).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -76,13 +72,10 @@ async fn render(
 
 pub async fn put_provisioned(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier: q }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: PutProvisionedConcurrencyConfigRequest = json(body, "PutProvisionedConcurrencyConfig")?;
-    let q = qualifier(&uri);
     let config = state
         .invoker
         .control()
@@ -101,8 +94,7 @@ pub async fn put_provisioned(
 /// GetProvisionedConcurrencyConfig, or the list with `?List=ALL`.
 pub async fn get_provisioned(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     if query_value(uri.query(), "List").as_deref() == Some("ALL") {
@@ -114,19 +106,15 @@ pub async fn get_provisioned(
         return Ok(Json(ListProvisionedConcurrencyConfigsResponse { provisioned_concurrency_configs: configs })
             .into_response());
     }
-    let config =
-        state.invoker.control().get_provisioned_concurrency(&region, &name, qualifier(&uri).as_deref()).await?;
+    let config = state.invoker.control().get_provisioned_concurrency(&region, &name, qualifier.as_deref()).await?;
     Ok(Json(render(&state, &region, &config, false).await).into_response())
 }
 
 pub async fn delete_provisioned(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Result<StatusCode, ApiError> {
-    let gone =
-        state.invoker.control().delete_provisioned_concurrency(&region, &name, qualifier(&uri).as_deref()).await?;
+    let gone = state.invoker.control().delete_provisioned_concurrency(&region, &name, qualifier.as_deref()).await?;
     if let Err(error) = state.invoker.provision(&region, &gone.function, &gone.qualifier, 0).await {
         tracing::warn!(%error, "releasing provisioned environments");
     }

@@ -3,17 +3,16 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use lambdabox_control::{EventInvokeInput, EventInvokeView};
 use lambdabox_proto::control::{
     FunctionEventInvokeConfig, ListFunctionEventInvokeConfigsResponse, PutFunctionEventInvokeConfigRequest,
 };
 
 use crate::body::json;
-use crate::functions::qualifier;
-use crate::region::RequestRegion;
+use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 
 fn render(view: &EventInvokeView) -> FunctionEventInvokeConfig {
@@ -32,9 +31,7 @@ fn input(req: PutFunctionEventInvokeConfigRequest) -> EventInvokeInput {
 
 async fn write(
     state: AppState,
-    region: lambdabox_model::Region,
-    name: String,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
     merge: bool,
 ) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
@@ -43,55 +40,46 @@ async fn write(
     let view = state
         .invoker
         .control()
-        .put_event_invoke_config(&region, &name, qualifier(&uri).as_deref(), input(req), merge)
+        .put_event_invoke_config(&region, &name, qualifier.as_deref(), input(req), merge)
         .await?;
     Ok(Json(render(&view)))
 }
 
 pub async fn put(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    target: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
-    write(state, region, name, uri, body, false).await
+    write(state, target, body, false).await
 }
 
 pub async fn update(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    target: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
-    write(state, region, name, uri, body, true).await
+    write(state, target, body, true).await
 }
 
 pub async fn get(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Result<Json<FunctionEventInvokeConfig>, ApiError> {
-    let view = state.invoker.control().get_event_invoke_config(&region, &name, qualifier(&uri).as_deref()).await?;
+    let view = state.invoker.control().get_event_invoke_config(&region, &name, qualifier.as_deref()).await?;
     Ok(Json(render(&view)))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Result<StatusCode, ApiError> {
-    state.invoker.control().delete_event_invoke_config(&region, &name, qualifier(&uri).as_deref()).await?;
+    state.invoker.control().delete_event_invoke_config(&region, &name, qualifier.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn list(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
 ) -> Result<Json<ListFunctionEventInvokeConfigsResponse>, ApiError> {
     let views = state.invoker.control().list_event_invoke_configs(&region, &name).await?;
     Ok(Json(ListFunctionEventInvokeConfigsResponse {

@@ -18,7 +18,7 @@ use lambdabox_proto::control::{
 };
 
 use crate::body::{json, json_package, query_value};
-use crate::region::RequestRegion;
+use crate::target::{FunctionTarget, RequestRegion};
 use crate::{ApiError, AppState};
 
 fn configuration(view: &FunctionView) -> FunctionConfiguration {
@@ -60,10 +60,6 @@ pub(crate) fn code_source(
 
 fn vpc(v: VpcConfig) -> (Vec<String>, Vec<String>, bool) {
     (v.subnet_ids, v.security_group_ids, v.ipv6_allowed_for_dual_stack)
-}
-
-pub(crate) fn qualifier(uri: &Uri) -> Option<String> {
-    query_value(uri.query(), "Qualifier")
 }
 
 pub async fn create(
@@ -109,11 +105,9 @@ pub async fn create(
 
 pub async fn get(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Result<Json<GetFunctionResponse>, ApiError> {
-    let view = state.invoker.control().get_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    let view = state.invoker.control().get_function(&region, &name, qualifier.as_deref()).await?;
     Ok(Json(GetFunctionResponse {
         code: FunctionCodeLocation {
             repository_type: "S3".into(),
@@ -131,11 +125,9 @@ pub async fn get(
 
 pub async fn get_configuration(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Result<Json<FunctionConfiguration>, ApiError> {
-    let view = state.invoker.control().get_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    let view = state.invoker.control().get_function(&region, &name, qualifier.as_deref()).await?;
     Ok(Json(configuration(&view)))
 }
 
@@ -155,8 +147,7 @@ pub async fn list(
 
 pub async fn update_code(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionConfiguration>, ApiError> {
     let req: UpdateFunctionCodeRequest = json_package(body, "UpdateFunctionCode").await?;
@@ -174,8 +165,7 @@ pub async fn update_code(
 
 pub async fn update_configuration(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionConfiguration>, ApiError> {
     let req: UpdateFunctionConfigurationRequest = json(body, "UpdateFunctionConfiguration")?;
@@ -201,11 +191,9 @@ pub async fn update_configuration(
 
 pub async fn delete(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Result<StatusCode, ApiError> {
-    state.invoker.control().delete_function(&region, &name, qualifier(&uri).as_deref()).await?;
+    state.invoker.control().delete_function(&region, &name, qualifier.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,9 +2,9 @@
 //! `RequestResponse`, `Event` (queued durably, 202) and `DryRun` (204).
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use lambdabox_control::ControlError;
@@ -12,8 +12,7 @@ use lambdabox_engine::tail_base64;
 use lambdabox_invoker::InvokeError;
 use lambdabox_model::ValidationError;
 
-use crate::functions::qualifier;
-use crate::region::RequestRegion;
+use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 
 use lambdabox_model::limits::{EVENT_PAYLOAD_MAX as MAX_EVENT_PAYLOAD, INVOKE_PAYLOAD_MAX as MAX_PAYLOAD};
@@ -55,10 +54,8 @@ impl From<InvokeError> for ApiError {
 
 pub async fn invoke(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
     headers: HeaderMap,
-    uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let payload = body.map_err(|rejection| crate::limits::unreadable_body(rejection, Some("InvokeFunction")))?;
@@ -74,7 +71,6 @@ pub async fn invoke(
     if !matches!(log_type, "None" | "Tail") {
         return Err(enum_error(log_type, "logType", "Tail, None"));
     }
-    let qualifier = qualifier(&uri);
     let function = state.invoker.resolve(&region, &name, qualifier.as_deref()).await?;
     let payload = if payload.iter().all(u8::is_ascii_whitespace) { Bytes::from_static(b"{}") } else { payload };
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {

@@ -17,7 +17,7 @@ use lambdabox_proto::layers::{
 
 use crate::body::{json_package, max_items, query_value};
 use crate::functions::code_source;
-use crate::region::RequestRegion;
+use crate::target::{FunctionTarget, RequestRegion};
 use crate::{ApiError, AppState};
 
 fn response(view: LayerVersionView, state: &AppState) -> LayerVersionResponse {
@@ -63,8 +63,7 @@ fn filter(uri: &Uri) -> Result<LayerFilter, ApiError> {
 
 pub async fn publish(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: PublishLayerVersionRequest = json_package(body, "PublishLayerVersion").await?;
@@ -104,8 +103,7 @@ pub async fn delete(
 
 pub async fn list_versions(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     uri: Uri,
 ) -> Result<Json<ListLayerVersionsResponse>, ApiError> {
     let page = state.invoker.control().list_layer_versions(&region, &name, filter(&uri)?).await?;

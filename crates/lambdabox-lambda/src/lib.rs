@@ -13,8 +13,8 @@ mod layers;
 pub mod limits;
 pub mod operation;
 mod policy;
-mod region;
 mod tags;
+mod target;
 mod urls;
 mod versions;
 

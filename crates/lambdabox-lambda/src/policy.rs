@@ -12,8 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::body::{json, query_value};
-use crate::functions::qualifier;
-use crate::region::RequestRegion;
+use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Default, Deserialize)]
@@ -33,9 +32,7 @@ pub struct AddPermissionRequest {
 
 pub async fn add(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: AddPermissionRequest = json(body, "AddPermission")?;
@@ -50,31 +47,25 @@ pub async fn add(
         function_url_auth_type: req.function_url_auth_type,
         revision_id: req.revision_id,
     };
-    let statement = state.invoker.control().add_permission(&region, &name, qualifier(&uri).as_deref(), input).await?;
+    let statement = state.invoker.control().add_permission(&region, &name, qualifier.as_deref(), input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "Statement": statement }))).into_response())
 }
 
 pub async fn get(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
-    uri: Uri,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Result<Response, ApiError> {
-    let view = state.invoker.control().get_policy(&region, &name, qualifier(&uri).as_deref()).await?;
+    let view = state.invoker.control().get_policy(&region, &name, qualifier.as_deref()).await?;
     Ok(Json(json!({ "Policy": view.policy, "RevisionId": view.revision_id })).into_response())
 }
 
 pub async fn remove(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path((name, sid)): Path<(String, String)>,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
+    Path((_, sid)): Path<(String, String)>,
     uri: Uri,
 ) -> Result<StatusCode, ApiError> {
     let revision = query_value(uri.query(), "RevisionId");
-    state
-        .invoker
-        .control()
-        .remove_permission(&region, &name, qualifier(&uri).as_deref(), &sid, revision.as_deref())
-        .await?;
+    state.invoker.control().remove_permission(&region, &name, qualifier.as_deref(), &sid, revision.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, Uri};
 use lambdabox_proto::control::{ListTagsResponse, TagResourceRequest};
 
 use crate::body::{json, query_pairs};
-use crate::region::RequestRegion;
+use crate::target::RequestRegion;
 use crate::{ApiError, AppState};
 
 pub async fn list(

@@ -4,7 +4,7 @@
 //! `lambdabox-gateway`'s state, which the front door serves.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lambdabox_control::ControlError;
@@ -14,7 +14,7 @@ use lambdabox_gateway::{GatewayError, GatewayStore, ids};
 use lambdabox_model::{FunctionRef, Region, ValidationError};
 use serde::{Deserialize, Serialize};
 
-use crate::region::RequestRegion;
+use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 
 type Shared = AppState;
@@ -49,12 +49,6 @@ struct UrlInput {
     auth_type: Option<String>,
     cors: Option<Cors>,
     invoke_mode: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct QualifierQuery {
-    qualifier: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -153,9 +147,7 @@ async fn blocking<T: Send + 'static>(
 
 pub(crate) async fn create(
     State(inner): State<Shared>,
-    Path(name): Path<String>,
-    Query(q): Query<QualifierQuery>,
-    RequestRegion(region): RequestRegion,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
     body: Bytes,
 ) -> Response {
     let result = async {
@@ -168,7 +160,7 @@ pub(crate) async fn create(
         if let Some(c) = &input.cors {
             c.validate()?;
         }
-        let (function, qualifier, arn) = inner.target(&region, &name, q.qualifier).await?;
+        let (function, qualifier, arn) = inner.target(&region, &name, qualifier).await?;
         if inner.urls.url_for(&function, qualifier.as_deref()).is_some() {
             return Err(GatewayError::UrlConfigExists { arn });
         }
@@ -206,11 +198,9 @@ async fn existing(
 
 pub(crate) async fn get_url(
     State(inner): State<Shared>,
-    Path(name): Path<String>,
-    Query(q): Query<QualifierQuery>,
-    RequestRegion(region): RequestRegion,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Response {
-    match existing(&inner, &region, &name, q.qualifier).await {
+    match existing(&inner, &region, &name, qualifier).await {
         Ok((url, arn)) => axum::Json(inner.output(&url, arn, true)).into_response(),
         Err(e) => render(e),
     }
@@ -218,14 +208,12 @@ pub(crate) async fn get_url(
 
 pub(crate) async fn update(
     State(inner): State<Shared>,
-    Path(name): Path<String>,
-    Query(q): Query<QualifierQuery>,
-    RequestRegion(region): RequestRegion,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
     body: Bytes,
 ) -> Response {
     let result = async {
         let input = parse_input(&body)?;
-        let (mut url, arn) = existing(&inner, &region, &name, q.qualifier).await?;
+        let (mut url, arn) = existing(&inner, &region, &name, qualifier).await?;
         if let Some(a) = input.auth_type {
             check_auth_type(&a)?;
             url.auth_type = a;
@@ -249,12 +237,10 @@ pub(crate) async fn update(
 
 pub(crate) async fn delete(
     State(inner): State<Shared>,
-    Path(name): Path<String>,
-    Query(q): Query<QualifierQuery>,
-    RequestRegion(region): RequestRegion,
+    FunctionTarget { region, name, qualifier }: FunctionTarget,
 ) -> Response {
     let result = async {
-        let (url, _) = existing(&inner, &region, &name, q.qualifier).await?;
+        let (url, _) = existing(&inner, &region, &name, qualifier).await?;
         blocking(&inner, move |s| s.delete_url(&url.url_id)).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
@@ -264,9 +250,8 @@ pub(crate) async fn delete(
 
 pub(crate) async fn list(
     State(inner): State<Shared>,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     Query(q): Query<ListQuery>,
-    RequestRegion(region): RequestRegion,
 ) -> Response {
     let result = async {
         let (function, _, _) = inner.target(&region, &name, None).await?;

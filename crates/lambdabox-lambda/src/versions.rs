@@ -13,7 +13,7 @@ use lambdabox_proto::control::{
 };
 
 use crate::body::{json, max_items, query_value};
-use crate::region::RequestRegion;
+use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 
 fn alias(view: &AliasView) -> AliasConfiguration {
@@ -22,8 +22,7 @@ fn alias(view: &AliasView) -> AliasConfiguration {
 
 pub async fn publish(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: PublishVersionRequest = json(body, "PublishVersion")?;
@@ -43,8 +42,7 @@ pub async fn publish(
 
 pub async fn list_versions(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     uri: Uri,
 ) -> Result<Json<ListVersionsByFunctionResponse>, ApiError> {
     let marker = query_value(uri.query(), "Marker");
@@ -57,8 +55,7 @@ pub async fn list_versions(
 
 pub async fn create_alias(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: CreateAliasRequest = json(body, "CreateAlias")?;
@@ -74,16 +71,16 @@ pub async fn create_alias(
 
 pub async fn get_alias(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path((name, alias_name)): Path<(String, String)>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
+    Path((_, alias_name)): Path<(String, String)>,
 ) -> Result<Json<AliasConfiguration>, ApiError> {
     Ok(Json(alias(&state.invoker.control().get_alias(&region, &name, &alias_name).await?)))
 }
 
 pub async fn update_alias(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path((name, alias_name)): Path<(String, String)>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
+    Path((_, alias_name)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AliasConfiguration>, ApiError> {
     let req: UpdateAliasRequest = json(body, "UpdateAlias")?;
@@ -98,8 +95,8 @@ pub async fn update_alias(
 
 pub async fn delete_alias(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path((name, alias_name)): Path<(String, String)>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
+    Path((_, alias_name)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.invoker.control().delete_alias(&region, &name, &alias_name).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -107,8 +104,7 @@ pub async fn delete_alias(
 
 pub async fn list_aliases(
     State(state): State<AppState>,
-    RequestRegion(region): RequestRegion,
-    Path(name): Path<String>,
+    FunctionTarget { region, name, .. }: FunctionTarget,
     uri: Uri,
 ) -> Result<Json<ListAliasesResponse>, ApiError> {
     let version = query_value(uri.query(), "FunctionVersion");
