@@ -1,9 +1,12 @@
 //! Durable state: function metadata in SQLite and code packages as
 //! content-addressed blobs.
 //!
-//! Metadata sits behind the [`FunctionStore`] trait ([`SqliteStore`] for the
-//! server, [`MemoryStore`] for tests); blobs sit behind `object_store`, so a
-//! bucket can replace the local disk later without touching callers.
+//! Metadata sits behind the [`FunctionStore`] trait: [`SqliteStore`] (one
+//! file per resource under `sqlite/`), which the server wraps in
+//! [`CachedStore`] and tests open on an in-memory database; one conformance
+//! suite (in `record.rs`) runs against it both bare and cached. Blobs sit
+//! behind `object_store`, so a bucket can replace the local disk later
+//! without touching callers.
 //!
 //! Atomicity: a blob is written (temp file, fsync, rename) before the
 //! metadata row that names it is committed in one SQLite transaction, so a
@@ -14,7 +17,6 @@
 mod blob;
 mod cached;
 mod error;
-mod memory;
 pub mod open;
 mod queue;
 mod record;
@@ -23,7 +25,6 @@ mod sqlite;
 pub use blob::BlobStore;
 pub use cached::CachedStore;
 pub use error::StoreError;
-pub use memory::MemoryStore;
 pub use open::{OpenError, open_migrated, open_migrated_in_memory};
 pub use queue::{EventQueue, NewEvent, QueuedEvent};
 pub use record::{FunctionRecord, FunctionStore, Usage};
