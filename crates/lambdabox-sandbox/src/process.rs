@@ -108,8 +108,8 @@ pub(crate) fn spawn(plan: &ChildPlan<'_>, flags: CloneFlags) -> Result<Pid, Errn
 fn as_owner(owner: Option<(u32, u32)>, clone: impl FnOnce() -> Result<Pid, Errno>) -> Result<Pid, Errno> {
     let Some((uid, gid)) = owner else { return clone() };
     let keep = u32::MAX; // -1: leave that id unchanged
-    // SAFETY (this block and the restores below): setresgid/setresuid with
-    // plain integers on the calling thread only.
+    // SAFETY: setresgid/setresuid with plain integers, on the calling
+    // thread only (as are the restores in `restore_owner`).
     unsafe {
         Errno::result(libc::syscall(libc::SYS_setresgid, keep, gid, keep))?;
         if let Err(e) = Errno::result(libc::syscall(libc::SYS_setresuid, keep, uid, keep)) {

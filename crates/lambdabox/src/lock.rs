@@ -114,6 +114,7 @@ mod tests {
         // clone and closing them, or a helper between fork and exec.
         // SAFETY: the child only calls pause and _exit.
         let child = match unsafe { nix::unistd::fork() }.unwrap() {
+            // SAFETY: pause and _exit are async-signal-safe system calls.
             nix::unistd::ForkResult::Child => unsafe {
                 nix::libc::pause();
                 nix::libc::_exit(0)

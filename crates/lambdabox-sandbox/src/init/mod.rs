@@ -204,9 +204,9 @@ pub(crate) fn run(program: libc::pid_t, report: RawFd, stack: Range<usize>) -> !
     reap(program, report);
     memory::release(&stack);
     loop {
+        let waited = WAITED;
         // SAFETY: rt_sigtimedwait with a kernel-sized set on our stack, no
         // siginfo and no timeout: waits until one of WAITED is pending.
-        let waited = WAITED;
         let signal = unsafe {
             sys::syscall(
                 libc::SYS_rt_sigtimedwait,
