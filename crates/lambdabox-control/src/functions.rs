@@ -14,7 +14,8 @@ use lambdabox_store::{FunctionRecord, StoreError};
 use crate::code::check_combined_size;
 use crate::input::{CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration};
 use crate::plane::{
-    FunctionPage, FunctionView, blocking, check_revision, decode_marker, encode_marker, new_revision, now, page_limit,
+    FunctionPage, FunctionView, blocking, check_revision, decode_marker, encode_marker, merge_qualifier, new_revision,
+    now, page_limit,
 };
 use crate::tags::validate_tags;
 use crate::{Change, ControlError, ControlPlane};
@@ -300,7 +301,7 @@ impl ControlPlane {
         qualifier: Option<&str>,
     ) -> Result<(), ControlError> {
         let function = self.function_ref(region, identifier, "functionName")?;
-        let qualifier = qualifier.map(str::to_owned).or(function.qualifier.map(|q| q.to_string()));
+        let qualifier = merge_qualifier(&function, qualifier)?;
         if qualifier.as_deref() == Some("$LATEST") {
             return Err(ControlError::DeleteLatestQualifier);
         }
@@ -1024,5 +1025,19 @@ mod tests {
         h.create("f").await;
         let versions = h.plane.list_versions(&h.region, "f", None, None).await.unwrap();
         assert_eq!(versions.versions.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn delete_refuses_two_different_qualifiers() {
+        let h = Harness::new();
+        h.create("f").await;
+        h.publish_new("f", 10).await;
+        h.publish_new("f", 11).await;
+        let e = h.plane.delete_function(&h.region, "f:1", Some("2")).await.unwrap_err();
+        assert_eq!(validation(e).field, "qualifier");
+        assert!(h.plane.get_function(&h.region, "f:2", None).await.is_ok());
+        assert!(h.plane.get_function(&h.region, "f:1", None).await.is_ok());
+        h.plane.delete_function(&h.region, "f:2", Some("2")).await.unwrap();
+        assert_eq!(h.changes(), [version_deleted("f", "2")]);
     }
 }
