@@ -204,3 +204,177 @@ impl ControlPlane {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::test_support::*;
+    use crate::{AliasInput, ControlPlane, ControlPlaneConfig};
+
+    #[tokio::test]
+    async fn reserved_concurrency_keeps_100_unreserved() {
+        let h = Harness::new();
+        h.create("f").await;
+        h.create("g").await;
+        assert_eq!(h.plane.unreserved_limit(), 1000);
+
+        let e = h.plane.put_function_concurrency(&h.region, "f", None).await.unwrap_err();
+        assert_validation(e, "reservedConcurrentExecutions", "Member must not be null");
+        let e = h.plane.put_function_concurrency(&h.region, "f", Some(-1)).await.unwrap_err();
+        assert_validation(e, "reservedConcurrentExecutions", "greater than or equal to 0");
+        let e = h.plane.put_function_concurrency(&h.region, "f", Some(901)).await.unwrap_err();
+        assert!(matches!(e, ControlError::UnreservedBelowMinimum), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100]."
+        );
+        let e = h.plane.put_function_concurrency(&h.region, "nope", Some(1)).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+        assert_eq!(h.changes(), []);
+
+        assert_eq!(h.plane.put_function_concurrency(&h.region, "f", Some(900)).await.unwrap(), 900);
+        assert_eq!(h.changes(), [concurrency_changed("f")]);
+        assert_eq!(h.plane.unreserved_limit(), 100);
+        assert_eq!(h.plane.account_settings().await.unwrap().unreserved_concurrent_executions, 100);
+        assert_eq!(h.plane.get_function_concurrency(&h.region, "f").await.unwrap(), Some(900));
+        assert_eq!(h.plane.get_function_concurrency(&h.region, "g").await.unwrap(), None);
+        // Any reservation of another function now breaks the minimum, even 1.
+        let e = h.plane.put_function_concurrency(&h.region, "g", Some(1)).await.unwrap_err();
+        assert!(matches!(e, ControlError::UnreservedBelowMinimum), "{e:?}");
+        // A function's own reservation is replaced, not added to.
+        assert_eq!(h.plane.put_function_concurrency(&h.region, "f", Some(500)).await.unwrap(), 500);
+        assert_eq!(h.plane.put_function_concurrency(&h.region, "g", Some(400)).await.unwrap(), 400);
+        assert_eq!(h.plane.unreserved_limit(), 100);
+        // Zero is a reservation too (the function is throttled).
+        assert_eq!(h.plane.put_function_concurrency(&h.region, "g", Some(0)).await.unwrap(), 0);
+        assert_eq!(h.plane.reserved_for("g"), Some(0));
+        assert_eq!(h.plane.unreserved_limit(), 500);
+
+        h.plane.delete_function_concurrency(&h.region, "g").await.unwrap();
+        assert_eq!(h.plane.reserved_for("g"), None);
+        h.plane.delete_function(&h.region, "f", None).await.unwrap();
+        assert_eq!(h.plane.unreserved_limit(), 1000, "a deleted function's reservation is released");
+        assert_eq!(
+            h.changes(),
+            [
+                concurrency_changed("f"),
+                concurrency_changed("g"),
+                concurrency_changed("g"),
+                concurrency_changed("g"),
+                deleted("f")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_smaller_account_has_a_smaller_share() {
+        let h = Harness::with_config(ControlPlaneConfig { concurrent_executions: 150, ..Default::default() });
+        h.create("f").await;
+        let e = h.plane.put_function_concurrency(&h.region, "f", Some(51)).await.unwrap_err();
+        assert!(matches!(e, ControlError::UnreservedBelowMinimum), "{e:?}");
+        h.plane.put_function_concurrency(&h.region, "f", Some(50)).await.unwrap();
+        assert_eq!(h.plane.account_settings().await.unwrap().concurrent_executions, 150);
+    }
+
+    #[tokio::test]
+    async fn reservations_are_loaded_from_the_store() {
+        let h = Harness::new();
+        h.create("f").await;
+        h.plane.put_function_concurrency(&h.region, "f", Some(250)).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let restarted = ControlPlane::new(
+            Arc::clone(&h.store),
+            lambdabox_store::BlobStore::local(dir.path()).unwrap(),
+            ControlPlaneConfig::default(),
+        );
+        assert_eq!(restarted.reserved_for("f"), None);
+        restarted.load_concurrency().await.unwrap();
+        assert_eq!(restarted.reserved_for("f"), Some(250));
+        assert_eq!(restarted.unreserved_limit(), 750);
+    }
+
+    #[tokio::test]
+    async fn provisioned_concurrency_goes_on_published_versions_and_aliases() {
+        let h = Harness::new();
+        h.create("f").await;
+        h.publish_new("f", 10).await;
+        h.publish_new("f", 20).await;
+        let live = AliasInput { function_version: Some("1".into()), ..Default::default() };
+        h.plane.create_alias(&h.region, "f", Some("live"), live).await.unwrap();
+        h.changes();
+
+        let e = h.plane.put_provisioned_concurrency(&h.region, "f", Some("1"), None).await.unwrap_err();
+        assert_validation(e, "provisionedConcurrentExecutions", "Member must not be null");
+        let e = h.plane.put_provisioned_concurrency(&h.region, "f", Some("1"), Some(0)).await.unwrap_err();
+        assert_validation(e, "provisionedConcurrentExecutions", "greater than or equal to 1");
+        for q in [None, Some("$LATEST")] {
+            let e = h.plane.put_provisioned_concurrency(&h.region, "f", q, Some(5)).await.unwrap_err();
+            assert!(matches!(e, ControlError::ProvisionedOnLatest), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+            );
+        }
+        let e = h.plane.put_provisioned_concurrency(&h.region, "f", Some("9"), Some(5)).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+        let e = h.plane.put_provisioned_concurrency(&h.region, "f", Some("dev"), Some(5)).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+        assert_eq!(h.changes(), []);
+
+        let two = h.plane.put_provisioned_concurrency(&h.region, "f", Some("2"), Some(5)).await.unwrap();
+        assert_eq!((two.function.as_str(), two.qualifier.as_str(), two.requested), ("f", "2", 5));
+        let live = h.plane.put_provisioned_concurrency(&h.region, "f", Some("live"), Some(3)).await.unwrap();
+        assert_eq!(h.changes(), [concurrency_changed("f"), concurrency_changed("f")]);
+        assert_eq!(h.plane.get_provisioned_concurrency(&h.region, "f", Some("live")).await.unwrap(), live);
+        let mut listed = h.plane.list_provisioned_concurrency(&h.region, "f").await.unwrap();
+        listed.sort_by(|a, b| a.qualifier.cmp(&b.qualifier));
+        assert_eq!(listed, [two.clone(), live.clone()]);
+
+        let e = h.plane.get_provisioned_concurrency(&h.region, "f", Some("1")).await.unwrap_err();
+        assert!(matches!(e, ControlError::ProvisionedNotFound { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "No Provisioned Concurrency Config found for this function: arn:aws:lambda:us-east-1:000000000000:function:f:1"
+        );
+        let e = h.plane.delete_provisioned_concurrency(&h.region, "f", Some("1")).await.unwrap_err();
+        assert!(matches!(e, ControlError::ProvisionedNotFound { .. }), "{e:?}");
+        assert_eq!(h.changes(), []);
+
+        assert_eq!(h.plane.delete_provisioned_concurrency(&h.region, "f", Some("2")).await.unwrap(), two);
+        assert_eq!(h.changes(), [concurrency_changed("f")]);
+        assert_eq!(h.plane.all_provisioned().await.unwrap(), [live]);
+    }
+
+    #[tokio::test]
+    async fn provisioned_fits_within_reserved() {
+        let h = Harness::new();
+        h.create("f").await;
+        h.publish_new("f", 10).await;
+        h.publish_new("f", 20).await;
+        h.plane.put_function_concurrency(&h.region, "f", Some(10)).await.unwrap();
+        h.plane.put_provisioned_concurrency(&h.region, "f", Some("1"), Some(6)).await.unwrap();
+        h.changes();
+
+        // Other qualifiers' provisioned concurrency counts; the one replaced does not.
+        let e = h.plane.put_provisioned_concurrency(&h.region, "f", Some("2"), Some(5)).await.unwrap_err();
+        assert!(matches!(e, ControlError::ProvisionedAboveReserved), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
+        );
+        h.plane.put_provisioned_concurrency(&h.region, "f", Some("2"), Some(4)).await.unwrap();
+        h.plane.put_provisioned_concurrency(&h.region, "f", Some("1"), Some(6)).await.unwrap();
+        // Reserved concurrency cannot drop below what is provisioned.
+        let e = h.plane.put_function_concurrency(&h.region, "f", Some(9)).await.unwrap_err();
+        assert!(matches!(e, ControlError::ProvisionedAboveReserved), "{e:?}");
+        assert_eq!(h.plane.reserved_for("f"), Some(10));
+        h.plane.put_function_concurrency(&h.region, "f", Some(10)).await.unwrap();
+        assert_eq!(h.changes(), [concurrency_changed("f"), concurrency_changed("f"), concurrency_changed("f")]);
+
+        // Without a reservation, provisioned concurrency is not capped by one.
+        h.plane.delete_function_concurrency(&h.region, "f").await.unwrap();
+        h.plane.put_provisioned_concurrency(&h.region, "f", Some("2"), Some(500)).await.unwrap();
+    }
+}

@@ -234,3 +234,269 @@ fn page(
     };
     LayerPage { items, next_marker }
 }
+
+#[cfg(test)]
+mod tests {
+    use lambdabox_model::PackageError;
+
+    use super::*;
+    use crate::test_support::*;
+    use crate::{CreateFunction, UpdateFunctionConfiguration};
+
+    fn with(f: impl FnOnce(&mut PublishLayerVersion)) -> PublishLayerVersion {
+        let mut req = layer_req(package(1));
+        f(&mut req);
+        req
+    }
+
+    fn filter(runtime: Option<&str>, architecture: Option<&str>) -> LayerFilter {
+        LayerFilter {
+            compatible_runtime: runtime.map(Into::into),
+            compatible_architecture: architecture.map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn publish_checks_every_setting() {
+        let h = Harness::new();
+        for bad in ["bad name", "", "arn:aws:lambda:us-east-1:0:layer:x"] {
+            let e = h.plane.publish_layer_version(&h.region, bad, with(|_| {})).await.unwrap_err();
+            assert_eq!(validation(e).field, "layerName", "{bad}");
+        }
+        let e = h.plane.publish_layer_version(&h.region, &"l".repeat(141), with(|_| {})).await.unwrap_err();
+        assert_validation(e, "layerName", "less than or equal to 140");
+        let e = h
+            .plane
+            .publish_layer_version(&h.region, "l", with(|r| r.description = Some("d".repeat(257))))
+            .await
+            .unwrap_err();
+        assert_eq!(validation(e).field, "description");
+        let e = h
+            .plane
+            .publish_layer_version(
+                &h.region,
+                "l",
+                with(|r| r.compatible_runtimes = Some(vec!["python3.12".into(), "cobol".into()])),
+            )
+            .await
+            .unwrap_err();
+        let v = validation(e);
+        assert_eq!((v.field.as_str(), v.value.as_str()), ("compatibleRuntimes", "[python3.12, null]"));
+        let e = h
+            .plane
+            .publish_layer_version(
+                &h.region,
+                "l",
+                with(|r| r.compatible_runtimes = Some(vec!["python3.12".into(); 16])),
+            )
+            .await
+            .unwrap_err();
+        assert_validation(e, "compatibleRuntimes", "less than or equal to 15");
+        let e = h
+            .plane
+            .publish_layer_version(&h.region, "l", with(|r| r.compatible_architectures = Some(vec!["sparc".into()])))
+            .await
+            .unwrap_err();
+        assert_eq!(validation(e).field, "compatibleArchitectures");
+        let three = Some(vec!["x86_64".into(), "arm64".into(), "x86_64".into()]);
+        let e = h
+            .plane
+            .publish_layer_version(&h.region, "l", with(|r| r.compatible_architectures = three))
+            .await
+            .unwrap_err();
+        assert_validation(e, "compatibleArchitectures", "less than or equal to 2");
+        let e = h
+            .plane
+            .publish_layer_version(&h.region, "l", with(|r| r.license_info = Some("x".repeat(513))))
+            .await
+            .unwrap_err();
+        assert_validation(e, "licenseInfo", "less than or equal to 512");
+        let e = h.plane.publish_layer_version(&h.region, "l", layer_req(zip_of(&[]))).await.unwrap_err();
+        assert!(matches!(e, ControlError::Package(PackageError::Empty)), "{e:?}");
+        assert!(h.plane.list_layers(&h.region, LayerFilter::default()).await.unwrap().items.is_empty());
+
+        let view = h
+            .plane
+            .publish_layer_version(
+                &h.region,
+                "arn:aws:lambda:us-east-1:000000000000:layer:deps",
+                with(|r| {
+                    r.description = Some("d".repeat(256));
+                    r.compatible_runtimes = Some(vec!["python3.12".into(), "nodejs22.x".into()]);
+                    r.compatible_architectures = Some(vec!["arm64".into(), "x86_64".into()]);
+                    r.license_info = Some("x".repeat(512));
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(view.layer_arn, "arn:aws:lambda:us-east-1:000000000000:layer:deps");
+        assert_eq!(view.layer_version_arn, "arn:aws:lambda:us-east-1:000000000000:layer:deps:1");
+        assert_eq!(view.layer.compatible_architectures, [Architecture::Arm64, Architecture::X86_64]);
+        assert_eq!(view.layer.code.size, package(1).len() as u64);
+        assert_eq!(h.plane.code(&view.layer.code.blob_key).await.unwrap(), package(1));
+        assert_eq!(h.changes(), [], "layers announce nothing");
+    }
+
+    #[tokio::test]
+    async fn version_numbers_are_never_reused_after_deletion() {
+        let h = Harness::new();
+        assert_eq!(h.publish_layer("l", package(1)).await.layer.version, 1);
+        let second = h.publish_layer("l", package(2)).await;
+        assert_eq!(second.layer.version, 2);
+        assert_eq!(h.publish_layer("other", package(3)).await.layer.version, 1, "numbered per layer");
+        h.plane.delete_layer_version("l", "2").await.unwrap();
+        assert!(!h.has_blob(&second.layer.code.blob_key).await);
+        assert_eq!(h.publish_layer("l", package(2)).await.layer.version, 3);
+        // Deleting what does not exist succeeds, as on AWS.
+        h.plane.delete_layer_version("l", "2").await.unwrap();
+        h.plane.delete_layer_version("never", "1").await.unwrap();
+        let e = h.plane.delete_layer_version("l", "two").await.unwrap_err();
+        assert_validation(e, "versionNumber", "Member must be a number");
+        let e = h.plane.delete_layer_version("bad name", "1").await.unwrap_err();
+        assert_eq!(validation(e).field, "layerName");
+    }
+
+    #[tokio::test]
+    async fn get_layer_version_and_by_arn() {
+        let h = Harness::new();
+        let published = h.publish_layer("deps", package(1)).await;
+        assert_eq!(h.plane.get_layer_version(&h.region, "deps", "1").await.unwrap(), published);
+        let e = h.plane.get_layer_version(&h.region, "deps", "2").await.unwrap_err();
+        assert!(matches!(e, ControlError::ResourceNotFound), "{e:?}");
+        assert_eq!(e.to_string(), "The resource you requested does not exist.");
+        let e = h.plane.get_layer_version(&h.region, "deps", "-1").await.unwrap_err();
+        assert_eq!(validation(e).field, "versionNumber");
+
+        let by_arn = h.plane.get_layer_version_by_arn(&h.region, &published.layer_version_arn).await.unwrap();
+        assert_eq!(by_arn, published);
+        for elsewhere in [
+            "arn:aws:lambda:eu-west-1:000000000000:layer:deps:1",
+            "arn:aws:lambda:us-east-1:222222222222:layer:deps:1",
+            "arn:aws:lambda:us-east-1:000000000000:layer:deps:9",
+        ] {
+            let e = h.plane.get_layer_version_by_arn(&h.region, elsewhere).await.unwrap_err();
+            assert!(matches!(e, ControlError::ResourceNotFound), "{elsewhere}: {e:?}");
+        }
+        let e = h
+            .plane
+            .get_layer_version_by_arn(&h.region, "arn:aws:lambda:us-east-1:000000000000:layer:deps")
+            .await
+            .unwrap_err();
+        assert_eq!(validation(e).field, "arn");
+
+        h.plane.delete_layer_version("deps", "1").await.unwrap();
+        let e = h.plane.get_layer_version(&h.region, "deps", "1").await.unwrap_err();
+        assert!(matches!(e, ControlError::ResourceNotFound), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn list_layer_versions_filters_newest_first_and_pages() {
+        let h = Harness::new();
+        let publish = |runtimes: &[&str], architectures: &[&str], n: u32| {
+            let req = PublishLayerVersion {
+                compatible_runtimes: Some(runtimes.iter().map(|r| r.to_string()).collect()),
+                compatible_architectures: Some(architectures.iter().map(|a| a.to_string()).collect()),
+                ..layer_req(package(n))
+            };
+            h.plane.publish_layer_version(&h.region, "l", req)
+        };
+        publish(&["python3.12"], &["x86_64"], 1).await.unwrap();
+        publish(&["python3.12", "nodejs22.x"], &["arm64"], 2).await.unwrap();
+        publish(&["nodejs22.x"], &[], 3).await.unwrap();
+        publish(&["python3.12"], &["arm64", "x86_64"], 4).await.unwrap();
+        let versions = |p: &LayerPage| p.items.iter().map(|v| v.layer.version).collect::<Vec<_>>();
+
+        let all = h.plane.list_layer_versions(&h.region, "l", LayerFilter::default()).await.unwrap();
+        assert_eq!((versions(&all), all.next_marker), (vec![4, 3, 2, 1], None));
+        let python = h.plane.list_layer_versions(&h.region, "l", filter(Some("python3.12"), None)).await.unwrap();
+        assert_eq!(versions(&python), [4, 2, 1]);
+        let arm = h.plane.list_layer_versions(&h.region, "l", filter(None, Some("arm64"))).await.unwrap();
+        assert_eq!(versions(&arm), [4, 2]);
+        let both =
+            h.plane.list_layer_versions(&h.region, "l", filter(Some("nodejs22.x"), Some("arm64"))).await.unwrap();
+        assert_eq!(versions(&both), [2]);
+
+        let page = LayerFilter { max_items: Some(2), ..Default::default() };
+        let first = h.plane.list_layer_versions(&h.region, "l", page.clone()).await.unwrap();
+        assert_eq!(versions(&first), [4, 3]);
+        let next = LayerFilter { marker: first.next_marker.clone(), ..page };
+        let second = h.plane.list_layer_versions(&h.region, "l", next).await.unwrap();
+        assert_eq!((versions(&second), second.next_marker), (vec![2, 1], None));
+
+        let e = h.plane.list_layer_versions(&h.region, "l", filter(Some("cobol"), None)).await.unwrap_err();
+        let v = validation(e);
+        assert_eq!((v.field.as_str(), v.value.as_str()), ("compatibleRuntime", "null"));
+        let e = h.plane.list_layer_versions(&h.region, "l", filter(None, Some("sparc"))).await.unwrap_err();
+        assert_eq!(validation(e).field, "compatibleArchitecture");
+        for (n, constraint) in [(0, "greater than or equal to 1"), (51, "less than or equal to 50")] {
+            let f = LayerFilter { max_items: Some(n), ..Default::default() };
+            let e = h.plane.list_layer_versions(&h.region, "l", f).await.unwrap_err();
+            assert_validation(e, "maxItems", constraint);
+        }
+        let none = h.plane.list_layer_versions(&h.region, "nothing", LayerFilter::default()).await.unwrap();
+        assert!(none.items.is_empty());
+    }
+
+    #[tokio::test]
+    async fn list_layers_shows_each_layers_latest_matching_version() {
+        let h = Harness::new();
+        let publish = |name: &'static str, runtime: &'static str, n: u32| {
+            let req = PublishLayerVersion { compatible_runtimes: Some(vec![runtime.into()]), ..layer_req(package(n)) };
+            h.plane.publish_layer_version(&h.region, name, req)
+        };
+        publish("c", "python3.12", 1).await.unwrap();
+        publish("a", "python3.12", 2).await.unwrap();
+        publish("a", "nodejs22.x", 3).await.unwrap();
+        publish("b", "nodejs22.x", 4).await.unwrap();
+        let items =
+            |p: &LayerPage| p.items.iter().map(|v| (v.layer.name.to_string(), v.layer.version)).collect::<Vec<_>>();
+        let s = |n: &str, v| (n.to_string(), v);
+
+        let all = h.plane.list_layers(&h.region, LayerFilter::default()).await.unwrap();
+        assert_eq!(items(&all), [s("a", 2), s("b", 1), s("c", 1)]);
+        let python = h.plane.list_layers(&h.region, filter(Some("python3.12"), None)).await.unwrap();
+        assert_eq!(items(&python), [s("a", 1), s("c", 1)]);
+
+        let first =
+            h.plane.list_layers(&h.region, LayerFilter { max_items: Some(2), ..Default::default() }).await.unwrap();
+        assert_eq!(items(&first), [s("a", 2), s("b", 1)]);
+        let next = LayerFilter { marker: first.next_marker.clone(), max_items: Some(2), ..Default::default() };
+        let second = h.plane.list_layers(&h.region, next).await.unwrap();
+        assert_eq!((items(&second), second.next_marker), (vec![s("c", 1)], None));
+        let e = h
+            .plane
+            .list_layers(&h.region, LayerFilter { marker: Some("!!".into()), ..Default::default() })
+            .await
+            .unwrap_err();
+        assert_eq!(validation(e).field, "marker");
+    }
+
+    #[tokio::test]
+    async fn a_deleted_layer_version_lives_on_in_the_functions_using_it() {
+        let h = Harness::new();
+        let layer = h.publish_layer("deps", package(1)).await;
+        let arn = layer.layer_version_arn.clone();
+        h.create_with(CreateFunction { layers: Some(vec![arn.clone()]), publish: true, ..create_req("f") }).await;
+        h.plane.delete_layer_version("deps", "1").await.unwrap();
+        assert!(h.has_blob(&layer.layer.code.blob_key).await, "functions keep their layers' packages");
+        let f = h.plane.get_function(&h.region, "f:1", None).await.unwrap();
+        assert_eq!(f.config.layers[0].arn, arn);
+
+        // But it cannot be added anew.
+        let e = h
+            .plane
+            .create_function(&h.region, CreateFunction { layers: Some(vec![arn.clone()]), ..create_req("g") })
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ControlError::LayerVersionNotFound { .. }), "{e:?}");
+        let req = UpdateFunctionConfiguration { layers: Some(vec![arn]), ..Default::default() };
+        let e = h.plane.update_function_configuration(&h.region, "f", req).await.unwrap_err();
+        assert!(matches!(e, ControlError::LayerVersionNotFound { .. }), "{e:?}");
+
+        // Once no version uses it, the package goes.
+        h.plane.delete_function(&h.region, "f", None).await.unwrap();
+        h.plane.collect_garbage().await.unwrap();
+        assert!(!h.has_blob(&layer.layer.code.blob_key).await);
+    }
+}

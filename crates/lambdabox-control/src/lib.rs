@@ -18,6 +18,8 @@ mod layers;
 mod permissions;
 mod plane;
 mod tags;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod versions;
 
 pub use aliases::{AliasInput, AliasPage, AliasView};

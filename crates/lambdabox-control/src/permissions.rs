@@ -185,3 +185,169 @@ impl ControlPlane {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AliasInput;
+    use crate::test_support::*;
+
+    fn grant(sid: &str, principal: &str) -> AddPermission {
+        AddPermission {
+            statement_id: Some(sid.into()),
+            action: Some("lambda:InvokeFunction".into()),
+            principal: Some(principal.into()),
+            ..Default::default()
+        }
+    }
+
+    fn statements(policy: &PolicyView) -> Vec<Value> {
+        let doc: Value = serde_json::from_str(&policy.policy).unwrap();
+        assert_eq!((doc["Version"].as_str(), doc["Id"].as_str()), (Some("2012-10-17"), Some("default")));
+        doc["Statement"].as_array().unwrap().clone()
+    }
+
+    #[tokio::test]
+    async fn add_permission_checks_its_members() {
+        let h = Harness::new();
+        h.create("f").await;
+        for (req, field) in [
+            (AddPermission { statement_id: None, ..grant("s", "*") }, "statementId"),
+            (AddPermission { action: None, ..grant("s", "*") }, "action"),
+            (AddPermission { principal: None, ..grant("s", "*") }, "principal"),
+        ] {
+            let e = h.plane.add_permission(&h.region, "f", None, req).await.unwrap_err();
+            assert_validation(e, field, "Member must not be null");
+        }
+        for (req, field) in [
+            (grant("bad sid", "*"), "statementId"),
+            (grant("", "*"), "statementId"),
+            (grant(&"s".repeat(101), "*"), "statementId"),
+            (AddPermission { action: Some("s3:GetObject".into()), ..grant("s", "*") }, "action"),
+            (AddPermission { action: Some("lambda:".into()), ..grant("s", "*") }, "action"),
+            (grant("s", "two words"), "principal"),
+            (grant("s", ""), "principal"),
+            (AddPermission { function_url_auth_type: Some("OPEN".into()), ..grant("s", "*") }, "functionUrlAuthType"),
+        ] {
+            let e = h.plane.add_permission(&h.region, "f", None, req).await.unwrap_err();
+            assert_eq!(validation(e).field, field);
+        }
+        for action in ["*", "lambda:*", "lambda:InvokeFunctionUrl"] {
+            let req = AddPermission { action: Some(action.into()), ..grant(&format!("s{}", action.len()), "*") };
+            h.plane.add_permission(&h.region, "f", None, req).await.unwrap();
+        }
+        let e = h.plane.add_permission(&h.region, "g", None, grant("s", "*")).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn statements_are_rendered_as_aws_renders_them() {
+        let h = Harness::new();
+        let f = h.create("f").await;
+        let text =
+            h.plane.add_permission(&h.region, "f", None, grant("apigw", "apigateway.amazonaws.com")).await.unwrap();
+        let statement: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            statement,
+            json!({
+                "Sid": "apigw",
+                "Effect": "Allow",
+                "Principal": { "Service": "apigateway.amazonaws.com" },
+                "Action": "lambda:InvokeFunction",
+                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
+            })
+        );
+        let req = AddPermission {
+            source_arn: Some("arn:aws:s3:::bucket".into()),
+            source_account: Some("111122223333".into()),
+            function_url_auth_type: Some("NONE".into()),
+            ..grant("conditions", "111122223333")
+        };
+        let text = h.plane.add_permission(&h.region, "f", None, req).await.unwrap();
+        let statement: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(statement["Principal"], json!({ "AWS": "arn:aws:iam::111122223333:root" }));
+        assert_eq!(
+            statement["Condition"],
+            json!({
+                "StringEquals": { "AWS:SourceAccount": "111122223333", "lambda:FunctionUrlAuthType": "NONE" },
+                "ArnLike": { "AWS:SourceArn": "arn:aws:s3:::bucket" },
+            })
+        );
+        let text = h.plane.add_permission(&h.region, "f", None, grant("public", "*")).await.unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["Principal"], json!("*"));
+        let role = "arn:aws:iam::111122223333:role/caller";
+        let text = h.plane.add_permission(&h.region, "f", None, grant("role", role)).await.unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["Principal"], json!({ "AWS": role }));
+
+        let policy = h.plane.get_policy(&h.region, "f", None).await.unwrap();
+        let sids: Vec<String> = statements(&policy).iter().map(|s| s["Sid"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(sids, ["apigw", "conditions", "public", "role"]);
+        assert_eq!(policy.revision_id, f.config.revision_id);
+    }
+
+    #[tokio::test]
+    async fn a_statement_id_is_used_once_per_policy() {
+        let h = Harness::new();
+        h.create("f").await;
+        h.publish_new("f", 10).await;
+        let e = h.plane.get_policy(&h.region, "f", None).await.unwrap_err();
+        assert!(matches!(e, ControlError::ResourceNotFound), "{e:?}");
+        h.plane.add_permission(&h.region, "f", None, grant("s", "*")).await.unwrap();
+        let e = h.plane.add_permission(&h.region, "f", None, grant("s", "s3.amazonaws.com")).await.unwrap_err();
+        assert!(matches!(&e, ControlError::StatementExists { sid } if sid == "s"), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "The statement id (s) provided already exists. Please provide a new statement id, or remove the existing statement."
+        );
+        // Each version or alias has its own policy.
+        h.plane.add_permission(&h.region, "f", Some("1"), grant("s", "*")).await.unwrap();
+        let v1 = h.plane.get_policy(&h.region, "f:1", None).await.unwrap();
+        assert_eq!(statements(&v1)[0]["Resource"], json!("arn:aws:lambda:us-east-1:000000000000:function:f:1"));
+        assert_eq!(statements(&h.plane.get_policy(&h.region, "f", None).await.unwrap()).len(), 1);
+        let e = h.plane.add_permission(&h.region, "f", Some("live"), grant("s", "*")).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+        let alias = AliasInput { function_version: Some("1".into()), ..Default::default() };
+        h.plane.create_alias(&h.region, "f", Some("live"), alias).await.unwrap();
+        h.plane.add_permission(&h.region, "f:live", None, grant("s", "*")).await.unwrap();
+        let e = h.plane.add_permission(&h.region, "f:live", Some("1"), grant("t", "*")).await.unwrap_err();
+        assert_eq!(validation(e).field, "qualifier");
+    }
+
+    #[tokio::test]
+    async fn remove_permission_needs_the_statement_and_the_revision() {
+        let h = Harness::new();
+        let f = h.create("f").await;
+        h.plane.add_permission(&h.region, "f", None, grant("a", "*")).await.unwrap();
+        h.plane.add_permission(&h.region, "f", None, grant("b", "*")).await.unwrap();
+
+        let e = h.plane.remove_permission(&h.region, "f", None, "c", None).await.unwrap_err();
+        assert!(matches!(&e, ControlError::StatementNotFound { sid } if sid == "c"), "{e:?}");
+        assert_eq!(e.to_string(), "Statement c is not found in resource policy.");
+        let e = h.plane.remove_permission(&h.region, "f", None, "a", Some("stale")).await.unwrap_err();
+        assert!(matches!(e, ControlError::RevisionMismatch), "{e:?}");
+        let e = h
+            .plane
+            .add_permission(
+                &h.region,
+                "f",
+                None,
+                AddPermission { revision_id: Some("stale".into()), ..grant("c", "*") },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ControlError::RevisionMismatch), "{e:?}");
+        let e = h.plane.remove_permission(&h.region, "f", Some("1"), "a", None).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+
+        h.plane.remove_permission(&h.region, "f", None, "a", Some(&f.config.revision_id)).await.unwrap();
+        let left = h.plane.get_policy(&h.region, "f", None).await.unwrap();
+        assert_eq!(statements(&left).len(), 1);
+        assert_eq!(statements(&left)[0]["Sid"], json!("b"));
+        let e = h.plane.remove_permission(&h.region, "f", None, "a", None).await.unwrap_err();
+        assert!(matches!(e, ControlError::StatementNotFound { .. }), "{e:?}");
+        h.plane.remove_permission(&h.region, "f", None, "b", None).await.unwrap();
+        let e = h.plane.get_policy(&h.region, "f", None).await.unwrap_err();
+        assert!(matches!(e, ControlError::ResourceNotFound), "{e:?}");
+        assert_eq!(h.changes(), [], "policies announce nothing");
+    }
+}

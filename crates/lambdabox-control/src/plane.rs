@@ -270,3 +270,144 @@ pub(crate) fn decode_marker(marker: &str) -> Result<String, ControlError> {
             ValidationError::new(marker, "marker", "Member must be a marker returned by ListFunctions").into()
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use lambdabox_model::limits::{CODE_SIZE_UNZIPPED, CODE_SIZE_ZIPPED};
+
+    use super::*;
+    use crate::test_support::*;
+
+    #[test]
+    fn qualifiers_from_the_name_and_the_parameter_must_agree() {
+        let parse = |s: &str| FunctionRef::parse(s, "functionName").unwrap();
+        assert_eq!(merge_qualifier(&parse("f"), None).unwrap(), None);
+        assert_eq!(merge_qualifier(&parse("f"), Some("2")).unwrap().as_deref(), Some("2"));
+        assert_eq!(merge_qualifier(&parse("f:live"), None).unwrap().as_deref(), Some("live"));
+        assert_eq!(merge_qualifier(&parse("f:live"), Some("live")).unwrap().as_deref(), Some("live"));
+        let e = merge_qualifier(&parse("f:live"), Some("$LATEST")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "1 validation error detected: Value '$LATEST' at 'qualifier' failed to satisfy constraint: The derived qualifier from the function name does not match the specified qualifier."
+        );
+    }
+
+    #[test]
+    fn page_limits_markers_and_revisions() {
+        assert_eq!(page_limit(None).unwrap(), 50);
+        assert_eq!(page_limit(Some(1)).unwrap(), 1);
+        assert_eq!(page_limit(Some(10_000)).unwrap(), 10_000);
+        assert_validation(page_limit(Some(0)).unwrap_err(), "maxItems", "greater than or equal to 1");
+        assert_validation(page_limit(Some(10_001)).unwrap_err(), "maxItems", "less than or equal to 10000");
+
+        for name in ["f", "a-b_c", "$LATEST", "12"] {
+            assert_eq!(decode_marker(&encode_marker(name)).unwrap(), name);
+        }
+        assert_ne!(encode_marker("f"), "f", "markers are opaque");
+        for bad in ["***", "a b"] {
+            assert_eq!(validation(decode_marker(bad).unwrap_err()).field, "marker");
+        }
+        // Valid base64 that is not UTF-8 is not a marker either.
+        assert!(decode_marker("_w").is_err());
+
+        let config = FunctionConfig { revision_id: "r1".into(), ..config_fixture() };
+        assert!(check_revision(&config, None).is_ok());
+        assert!(check_revision(&config, Some("r1")).is_ok());
+        assert!(matches!(check_revision(&config, Some("r2")), Err(ControlError::RevisionMismatch)));
+    }
+
+    fn config_fixture() -> FunctionConfig {
+        FunctionConfig {
+            name: FunctionName::parse("f").unwrap(),
+            version: "$LATEST".into(),
+            runtime: "python3.12".into(),
+            handler: "app.handler".into(),
+            role: ROLE.into(),
+            description: String::new(),
+            timeout: Default::default(),
+            memory_size: Default::default(),
+            ephemeral_storage: Default::default(),
+            environment: None,
+            layers: vec![],
+            vpc: None,
+            architectures: vec![],
+            dead_letter_target_arn: None,
+            kms_key_arn: None,
+            tracing_mode: "PassThrough".into(),
+            code: lambdabox_model::config::CodeInfo {
+                sha256: String::new(),
+                size: 0,
+                unzipped_size: 0,
+                blob_key: String::new(),
+            },
+            last_modified: String::new(),
+            revision_id: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn account_settings_report_limits_and_usage() {
+        let h = Harness::new();
+        let empty = h.plane.account_settings().await.unwrap();
+        assert_eq!((empty.usage.function_count, empty.usage.total_code_size), (0, 0));
+        assert_eq!(empty.total_code_size, TOTAL_CODE_SIZE);
+        assert_eq!((empty.code_size_zipped, empty.code_size_unzipped), (CODE_SIZE_ZIPPED, CODE_SIZE_UNZIPPED));
+        assert_eq!((empty.concurrent_executions, empty.unreserved_concurrent_executions), (1000, 1000));
+
+        h.create("f").await;
+        h.create("g").await;
+        h.publish_layer("l", package(1)).await;
+        let size = package(0).len() as u64;
+        let usage = h.plane.account_settings().await.unwrap().usage;
+        assert_eq!((usage.function_count, usage.total_code_size), (2, 3 * size));
+    }
+
+    #[tokio::test]
+    async fn another_account_is_configured_whole() {
+        let account = AccountId::parse("123456789012").unwrap();
+        let h = Harness::with_config(ControlPlaneConfig { account: account.clone(), ..Default::default() });
+        assert_eq!(h.plane.account(), &account);
+        let view = h.plane.create_function(&h.region, create_req("123456789012:function:f")).await.unwrap();
+        assert_eq!(view.arn, "arn:aws:lambda:us-east-1:123456789012:function:f");
+        let e = h
+            .plane
+            .get_function(&h.region, "arn:aws:lambda:us-east-1:000000000000:function:f", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, ControlError::OtherAccount { caller, .. } if caller == "123456789012"), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "User: arn:aws:iam::123456789012:root is not authorized to perform this action on resource: arn:aws:lambda:us-east-1:000000000000:function:f"
+        );
+        let eu = Region::parse("eu-west-1").unwrap();
+        assert!(
+            matches!(h.plane.get_function(&eu, "f", None).await, Ok(v) if v.arn == "arn:aws:lambda:eu-west-1:123456789012:function:f")
+        );
+        let e = h.plane.get_function(&eu, "arn:aws:lambda:us-east-1:123456789012:function:f", None).await.unwrap_err();
+        assert_eq!(e.to_string(), "Functions from 'us-east-1' are not reachable in this region ('eu-west-1')");
+    }
+
+    #[tokio::test]
+    async fn garbage_is_what_no_function_names() {
+        let h = Harness::new();
+        let f = h.create("f").await;
+        h.plane.blobs().put("0123orphan", bytes::Bytes::from_static(b"x")).await.unwrap();
+        assert_eq!(h.plane.collect_garbage().await.unwrap(), 1);
+        assert!(!h.has_blob("0123orphan").await);
+        assert_eq!(h.plane.code(&f.config.code.blob_key).await.unwrap(), package(0));
+        assert_eq!(h.plane.collect_garbage().await.unwrap(), 0);
+        assert!(matches!(h.plane.code("ffff").await, Err(ControlError::Store(_))));
+        assert!(h.plane.code("ffff").await.unwrap_err().is_internal());
+    }
+
+    #[tokio::test]
+    async fn every_listener_hears_every_change() {
+        let h = Harness::new();
+        let second = std::sync::Arc::new(Recorder::default());
+        h.plane.subscribe(second.clone());
+        h.create("f").await;
+        h.plane.delete_function(&h.region, "f", None).await.unwrap();
+        assert_eq!(h.changes(), [deleted("f")]);
+        assert_eq!(second.take(), [created("f"), deleted("f")]);
+    }
+}

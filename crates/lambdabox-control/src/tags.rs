@@ -71,3 +71,96 @@ impl ControlPlane {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CreateFunction;
+    use crate::test_support::*;
+
+    const ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:f";
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn many(n: usize, prefix: &str) -> BTreeMap<String, String> {
+        (0..n).map(|i| (format!("{prefix}{i}"), "v".to_string())).collect()
+    }
+
+    #[test]
+    fn tag_rules() {
+        assert!(validate_tags(&many(50, "k")).is_ok());
+        let e = validate_tags(&many(51, "k")).unwrap_err();
+        assert_eq!(e.to_string(), "Number of tags exceeds resource tag limit. A resource can have at most 50 tags.");
+        assert!(validate_tags(&tags(&[(&"k".repeat(128), &"v".repeat(256))])).is_ok());
+        for (key, value) in
+            [("", "v"), (&*"k".repeat(129), "v"), ("aws:x", "v"), ("AWS:x", "v"), ("k", &*"v".repeat(257))]
+        {
+            let e = validate_tags(&tags(&[(key, value)])).unwrap_err();
+            assert!(matches!(e, ControlError::InvalidTags(_)), "{key}: {e:?}");
+        }
+        let e = validate_tags(&tags(&[("aws:owner", "me")])).unwrap_err();
+        assert_eq!(e.to_string(), "Tag key 'aws:owner' uses the reserved prefix 'aws:'.");
+        assert!(validate_tags(&tags(&[("awsome", "v")])).is_ok());
+    }
+
+    #[tokio::test]
+    async fn create_refuses_bad_tags_before_storing_anything() {
+        let h = Harness::new();
+        let req = CreateFunction { tags: tags(&[("aws:x", "v")]), ..create_req("f") };
+        let e = h.plane.create_function(&h.region, req).await.unwrap_err();
+        assert!(matches!(e, ControlError::InvalidTags(_)), "{e:?}");
+        assert_eq!(h.plane.collect_garbage().await.unwrap(), 0);
+        assert_eq!(h.changes(), []);
+        let view = h.create_with(CreateFunction { tags: tags(&[("team", "core")]), ..create_req("f") }).await;
+        assert_eq!(view.tags, tags(&[("team", "core")]));
+        assert_eq!(h.plane.list_tags(&h.region, ARN).await.unwrap(), tags(&[("team", "core")]));
+    }
+
+    #[tokio::test]
+    async fn tag_untag_and_list() {
+        let h = Harness::new();
+        h.create_with(CreateFunction { tags: tags(&[("team", "core")]), ..create_req("f") }).await;
+        h.plane.tag_resource(&h.region, ARN, tags(&[("stage", "prod"), ("team", "edge")])).await.unwrap();
+        assert_eq!(h.plane.list_tags(&h.region, ARN).await.unwrap(), tags(&[("stage", "prod"), ("team", "edge")]));
+        assert_eq!(h.plane.get_function(&h.region, "f", None).await.unwrap().tags.len(), 2);
+        h.plane.untag_resource(&h.region, ARN, vec!["team".into(), "absent".into()]).await.unwrap();
+        assert_eq!(h.plane.list_tags(&h.region, ARN).await.unwrap(), tags(&[("stage", "prod")]));
+
+        // The limit counts the tags the function already has.
+        h.plane.tag_resource(&h.region, ARN, many(49, "k")).await.unwrap();
+        let e = h.plane.tag_resource(&h.region, ARN, tags(&[("one", "more")])).await.unwrap_err();
+        assert!(matches!(e, ControlError::InvalidTags(_)), "{e:?}");
+        h.plane.tag_resource(&h.region, ARN, tags(&[("k0", "replaced")])).await.unwrap();
+        let e = h.plane.tag_resource(&h.region, ARN, tags(&[("aws:cloudformation:stack", "s")])).await.unwrap_err();
+        assert!(matches!(e, ControlError::InvalidTags(_)), "{e:?}");
+        let now = h.plane.list_tags(&h.region, ARN).await.unwrap();
+        assert_eq!((now.len(), now["k0"].as_str()), (50, "replaced"));
+        assert_eq!(h.changes(), [], "tags announce nothing");
+    }
+
+    #[tokio::test]
+    async fn tags_take_a_function_arn_of_ours() {
+        let h = Harness::new();
+        h.create("f").await;
+        let e = h.plane.list_tags(&h.region, "f").await.unwrap_err();
+        assert_validation(e, "resource", "regular expression pattern");
+        let e = h
+            .plane
+            .tag_resource(&h.region, "arn:aws:lambda:us-east-1:222222222222:function:f", tags(&[("a", "b")]))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ControlError::OtherAccount { .. }), "{e:?}");
+        let e = h
+            .plane
+            .untag_resource(&h.region, "arn:aws:lambda:eu-west-1:000000000000:function:f", vec!["a".into()])
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ControlError::OtherRegion { .. }), "{e:?}");
+        let e = h.plane.list_tags(&h.region, "arn:aws:lambda:us-east-1:000000000000:function:g").await.unwrap_err();
+        assert_eq!(e.to_string(), "Function not found: arn:aws:lambda:us-east-1:000000000000:function:g");
+        let e = h.plane.list_tags(&h.region, "arn:aws:lambda:us-east-1:000000000000:layer:l").await.unwrap_err();
+        assert_eq!(validation(e).field, "resource");
+    }
+}

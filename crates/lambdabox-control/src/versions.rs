@@ -226,7 +226,11 @@ impl ControlPlane {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::AliasInput;
+    use crate::test_support::*;
     use lambdabox_model::config::CodeInfo;
 
     #[test]
@@ -259,5 +263,208 @@ mod tests {
         assert!(same_content(&base, &other));
         other.handler = "a.c".into();
         assert!(!same_content(&base, &other));
+    }
+
+    fn alias(version: &str, weights: &[(&str, f64)]) -> AliasInput {
+        AliasInput {
+            function_version: Some(version.into()),
+            additional_version_weights: Some(
+                weights.iter().map(|(v, w)| (v.to_string(), *w)).collect::<BTreeMap<_, _>>(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn publish_snapshots_latest_only_when_it_changed() {
+        let h = Harness::new();
+        let latest = h.create("f").await;
+        let v1 = h.plane.publish_version(&h.region, "f", None, Some("first"), None).await.unwrap();
+        assert_eq!(v1.config.version, "1");
+        assert_eq!(v1.arn, "arn:aws:lambda:us-east-1:000000000000:function:f:1");
+        assert_eq!(v1.config.description, "first");
+        assert_eq!(v1.config.code, latest.config.code);
+        assert_ne!(v1.config.revision_id, latest.config.revision_id);
+        assert_eq!(h.changes(), [published("f", "1")]);
+
+        // Nothing changed: the newest version is returned, nothing announced.
+        let again = h.plane.publish_version(&h.region, "f", None, Some("other text"), None).await.unwrap();
+        assert_eq!((again.config.version.as_str(), again.config.description.as_str()), ("1", "first"));
+        // A new description alone is no change either.
+        h.touch("f", "described").await;
+        let again = h.plane.publish_version(&h.region, "f", None, None, None).await.unwrap();
+        assert_eq!(again.config.version, "1");
+        assert_eq!(h.changes(), []);
+
+        h.plane
+            .update_function_configuration(
+                &h.region,
+                "f",
+                crate::UpdateFunctionConfiguration { memory_size: Some(256), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        h.changes();
+        let v2 = h.plane.publish_version(&h.region, "f", None, None, None).await.unwrap();
+        assert_eq!((v2.config.version.as_str(), v2.config.memory_size.get()), ("2", 256));
+        assert_eq!(v2.config.description, "described", "a version keeps $LATEST's description unless given one");
+        assert_eq!(h.changes(), [published("f", "2")]);
+        let v1 = h.plane.get_function(&h.region, "f:1", None).await.unwrap();
+        assert_eq!(v1.config.memory_size.get(), 128, "a version never changes");
+    }
+
+    #[tokio::test]
+    async fn publish_checks_code_sha256_revision_and_description() {
+        let h = Harness::new();
+        let latest = h.create("f").await;
+        let e = h.plane.publish_version(&h.region, "f", Some("bm9wZQ=="), None, None).await.unwrap_err();
+        assert!(matches!(e, ControlError::CodeSha256Mismatch { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "CodeSHA256 (bm9wZQ==) is different from current CodeSHA256 in $LATEST ({}). Please try again with the current CodeSHA256.",
+                latest.config.code.sha256
+            )
+        );
+        let e = h.plane.publish_version(&h.region, "f", None, None, Some("stale")).await.unwrap_err();
+        assert!(matches!(e, ControlError::RevisionMismatch), "{e:?}");
+        let e = h.plane.publish_version(&h.region, "f", None, Some(&"d".repeat(257)), None).await.unwrap_err();
+        assert_validation(e, "description", "less than or equal to 256");
+        let e = h.plane.publish_version(&h.region, "nope", None, None, None).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+        assert_eq!(h.changes(), []);
+
+        let v1 = h
+            .plane
+            .publish_version(&h.region, "f", Some(&latest.config.code.sha256), None, Some(&latest.config.revision_id))
+            .await
+            .unwrap();
+        assert_eq!(v1.config.version, "1");
+        assert_eq!(h.changes(), [published("f", "1")]);
+    }
+
+    #[tokio::test]
+    async fn version_numbers_are_never_reused() {
+        let h = Harness::new();
+        h.create("f").await;
+        assert_eq!(h.publish_new("f", 10).await, "1");
+        assert_eq!(h.publish_new("f", 11).await, "2");
+        h.plane.delete_function(&h.region, "f", Some("2")).await.unwrap();
+        assert_eq!(h.changes(), [version_deleted("f", "2")]);
+        assert_eq!(h.publish_new("f", 12).await, "3");
+        let versions = h.plane.list_versions(&h.region, "f", None, None).await.unwrap();
+        let numbers: Vec<&str> = versions.versions.iter().map(|v| v.config.version.as_str()).collect();
+        assert_eq!(numbers, ["$LATEST", "1", "3"]);
+    }
+
+    #[tokio::test]
+    async fn list_versions_pages_latest_first() {
+        let h = Harness::new();
+        h.create("f").await;
+        for t in 10..13 {
+            h.publish_new("f", t).await;
+        }
+        let first = h.plane.list_versions(&h.region, "f", None, Some(2)).await.unwrap();
+        let numbers = |p: &VersionPage| p.versions.iter().map(|v| v.config.version.clone()).collect::<Vec<_>>();
+        assert_eq!(numbers(&first), ["$LATEST", "1"]);
+        assert_eq!(first.versions[0].arn, "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST");
+        assert_eq!(first.versions[1].arn, "arn:aws:lambda:us-east-1:000000000000:function:f:1");
+        let second = h.plane.list_versions(&h.region, "f", first.next_marker.as_deref(), Some(2)).await.unwrap();
+        assert_eq!(numbers(&second), ["2", "3"]);
+        assert_eq!(second.next_marker, None);
+        let all = h.plane.list_versions(&h.region, "f", None, None).await.unwrap();
+        assert_eq!((all.versions.len(), all.next_marker), (4, None));
+
+        let e = h.plane.list_versions(&h.region, "f", None, Some(0)).await.unwrap_err();
+        assert_validation(e, "maxItems", "greater than or equal to 1");
+        let e = h.plane.list_versions(&h.region, "f", Some("%%%"), None).await.unwrap_err();
+        assert_eq!(validation(e).field, "marker");
+        let e = h.plane.list_versions(&h.region, "nope", None, None).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn qualifiers_resolve_to_versions_and_aliases() {
+        let h = Harness::new();
+        h.create("f").await;
+        h.publish_new("f", 10).await;
+        h.publish_new("f", 20).await;
+        h.plane.create_alias(&h.region, "f", Some("live"), alias("1", &[("2", 0.25)])).await.unwrap();
+
+        // Twice each: once from the store, once from the cache.
+        for _ in 0..2 {
+            let v = h.plane.resolve(&h.region, "f", Some("2"), None).await.unwrap();
+            assert_eq!((v.config.version.as_str(), v.config.timeout.get()), ("2", 20));
+            let v = h.plane.resolve(&h.region, "f", Some("$LATEST"), None).await.unwrap();
+            assert_eq!(v.config.version, "$LATEST");
+            let v = h.plane.resolve(&h.region, "f:live", None, None).await.unwrap();
+            assert_eq!(v.arn, "arn:aws:lambda:us-east-1:000000000000:function:f:live");
+            assert_eq!(v.config.version, "1", "without a sample, the primary version");
+            let v = h.plane.resolve(&h.region, "f", Some("live"), Some(0.1)).await.unwrap();
+            assert_eq!(v.config.version, "2", "a sample below the weight takes the additional version");
+            let v = h.plane.resolve(&h.region, "f", Some("live"), Some(0.25)).await.unwrap();
+            assert_eq!(v.config.version, "1");
+            let v = h.plane.resolve(&h.region, "f", None, None).await.unwrap();
+            assert_eq!(v.arn, "arn:aws:lambda:us-east-1:000000000000:function:f");
+        }
+        for (q, arn) in [("9", "f:9"), ("dev", "f:dev")] {
+            let e = h.plane.resolve(&h.region, "f", Some(q), None).await.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("Function not found: arn:aws:lambda:us-east-1:000000000000:function:{arn}")
+            );
+        }
+        let e = h.plane.resolve(&h.region, "g", Some("1"), None).await.unwrap_err();
+        assert_eq!(e.to_string(), "Function not found: arn:aws:lambda:us-east-1:000000000000:function:g:1");
+    }
+
+    #[tokio::test]
+    async fn delete_version_refuses_aliases_targets_and_non_versions() {
+        let h = Harness::new();
+        let latest = h.create("f").await;
+        h.publish_new("f", 10).await;
+        h.publish_new("f", 20).await;
+        h.publish_new("f", 30).await;
+        h.plane.create_alias(&h.region, "f", Some("live"), alias("1", &[("2", 0.5)])).await.unwrap();
+        h.changes();
+
+        for version in ["1", "2"] {
+            let e = h.plane.delete_function(&h.region, "f", Some(version)).await.unwrap_err();
+            assert!(matches!(&e, ControlError::VersionInUse { aliases } if aliases == &["live"]), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                "Unable to delete version because the following aliases reference it: [\"live\"]"
+            );
+        }
+        let e = h.plane.delete_function(&h.region, "f", Some("live")).await.unwrap_err();
+        assert_eq!(e.to_string(), "Function not found: arn:aws:lambda:us-east-1:000000000000:function:f:live");
+        let e = h.plane.delete_function(&h.region, "f:7", None).await.unwrap_err();
+        assert_eq!(e.to_string(), "Function not found: arn:aws:lambda:us-east-1:000000000000:function:f:7");
+        let e = h.plane.delete_function(&h.region, "g", Some("1")).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+        assert_eq!(h.changes(), []);
+
+        h.plane.delete_function(&h.region, "f:3", None).await.unwrap();
+        assert_eq!(h.changes(), [version_deleted("f", "3")]);
+        assert!(matches!(
+            h.plane.get_function(&h.region, "f:3", None).await,
+            Err(ControlError::FunctionNotFound { .. })
+        ));
+        assert!(h.plane.get_function(&h.region, "f", None).await.is_ok());
+        assert!(h.has_blob(&latest.config.code.blob_key).await, "$LATEST still runs that package");
+        let e = h.plane.delete_function(&h.region, "f", Some("3")).await.unwrap_err();
+        assert!(matches!(e, ControlError::FunctionNotFound { .. }), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn deleting_a_version_releases_a_package_only_it_ran() {
+        let h = Harness::new();
+        let old = h.create("f").await;
+        h.plane.publish_version(&h.region, "f", None, None, None).await.unwrap();
+        let req = crate::UpdateFunctionCode { code: Some(crate::CodeSource::Zip(package(1))), ..Default::default() };
+        h.plane.update_function_code(&h.region, "f", req).await.unwrap();
+        assert!(h.has_blob(&old.config.code.blob_key).await);
+        h.plane.delete_function(&h.region, "f", Some("1")).await.unwrap();
+        assert!(!h.has_blob(&old.config.code.blob_key).await);
     }
 }
