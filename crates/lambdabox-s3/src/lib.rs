@@ -14,6 +14,7 @@ mod files;
 mod route;
 mod service;
 mod store;
+mod unimplemented;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,6 +100,7 @@ impl S3Endpoint {
         let mut builder = S3ServiceBuilder::new(backend.clone());
         builder.set_auth(KnownCredentials(credentials));
         builder.set_host(route::LocalDomain { domain: domain.clone() });
+        builder.set_route(unimplemented::Unimplemented { domain: domain.clone() });
         let service = builder.build();
         Ok(Self { inner: Arc::new(Inner { service, backend, domain }) })
     }
