@@ -25,6 +25,11 @@ export LAMBDABOX_TEST_PYTHON="$ROOT/.venv/bin/python"
 
 status=0
 
+# The AWS SDKs the runtimes include, fetched once from PyPI and npm into the
+# shared SDK dir (a set-up step like the venv's): no test server downloads.
+echo "==> lambdabox install-sdks"
+"$LAMBDABOX_BIN" install-sdks || status=1
+
 echo "==> cargo test --workspace --release"
 cargo test --workspace --release || status=1
 

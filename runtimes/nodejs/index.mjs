@@ -34,10 +34,14 @@ if (!env.NODE_PATH) {
   }
 }
 
-// ES modules ignore NODE_PATH: resolve bare imports from layers with hooks, when there are layers.
+// ES modules ignore NODE_PATH: resolve bare imports from layers with hooks, when there are layers,
+// and from the runtime's AWS SDK after them (without layers the engine mounts the SDK at
+// /var/node_modules, where ES modules in /var/task find it unaided).
 const layerDirs = LAYER_MODULES.filter((dir) => existsSync(dir));
 if (layerDirs.length > 0 && typeof register === 'function') {
-  register(new URL('./lib/esm-layer-hooks.mjs', import.meta.url), { data: { dirs: layerDirs } });
+  const sdkDir = path.join(runtimeDir, 'node_modules');
+  const dirs = existsSync(path.join(sdkDir, '@aws-sdk')) ? [...layerDirs, sdkDir] : layerDirs;
+  register(new URL('./lib/esm-layer-hooks.mjs', import.meta.url), { data: { dirs } });
 }
 
 await start({

@@ -7,6 +7,7 @@
 
 pub mod protocol;
 pub mod scope;
+pub mod session;
 pub mod sigv4;
 
 pub use protocol::{ErrorReply, Protocol};

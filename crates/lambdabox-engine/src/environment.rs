@@ -9,6 +9,7 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use lambdabox_aws::session::SessionCredentials;
 use lambdabox_model::{FunctionConfig, Region, RuntimeFamily};
 use lambdabox_runtime_api::{Invocation, InvocationOutcome, RuntimeApi};
 use lambdabox_sandbox::{Assignment, BindMount, ExitStatus, Limits, Sandbox, SandboxSpec};
@@ -16,8 +17,9 @@ use tokio::io::unix::AsyncFd;
 use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 
+use crate::endpoint::{EndpointCaller, EndpointTask, InsideEndpoint};
 use crate::ids::HostUid;
-use crate::layout::{RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
+use crate::layout::{AWS_ENDPOINT_ADDR, RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
 use crate::logs::{LogStream, Report};
 use crate::runtimes::argv;
 use crate::spares::Spare;
@@ -42,6 +44,8 @@ pub struct EnvironmentSpec {
     pub(crate) logs: std::sync::Arc<crate::logs::LogQuotas>,
     /// The host uids sandboxes take.
     pub(crate) ids: std::sync::Arc<crate::ids::IdPool>,
+    /// Serves the environment's AWS endpoint, when the server has one.
+    pub(crate) endpoint: Option<std::sync::Arc<dyn InsideEndpoint>>,
 }
 
 /// A live execution environment.
@@ -50,6 +54,8 @@ pub struct ExecutionEnvironment {
     sandbox: Option<Sandbox>,
     api: RuntimeApi,
     server: JoinHandle<()>,
+    /// Serves the environment's AWS endpoint (stopped when dropped).
+    _endpoint: Option<EndpointTask>,
     exited: AsyncFd<OwnedFd>,
     output: pipe::Receiver,
     output_closed: bool,
@@ -96,6 +102,11 @@ impl ExecutionEnvironment {
         if let Some(dir) = &spec.runtime_dir {
             mounts.push(BindMount { source: dir.clone(), target: "/var/runtime".into() });
         }
+        mounts.extend(crate::runtimes::sdk_mount(spec.family, &config.sdks));
+        let node_layers = crate::runtimes::layers_have_node_modules(spec.opt_dir.as_deref());
+        if let (RuntimeFamily::Nodejs, Some(sdk), false) = (spec.family, &config.sdks.nodejs, node_layers) {
+            mounts.push(BindMount { source: sdk.clone(), target: crate::runtimes::ESM_SDK_DIR.into() });
+        }
         // /opt always exists, as on AWS: the layers, or an empty directory.
         let opt = spec.opt_dir.clone().unwrap_or_else(|| config.work_dir.join("empty"));
         mounts.push(BindMount { source: opt, target: "/opt".into() });
@@ -105,9 +116,11 @@ impl ExecutionEnvironment {
             "/opt/bootstrap"
         };
         let memory_mb = f.memory_size.get();
+        // Minted per environment, as AWS hands each its role's session.
+        let credentials = spec.endpoint.as_ref().map(|_| SessionCredentials::mint());
         let assignment = Assignment {
             argv: argv(spec.family, &config.interpreters, bootstrap),
-            env: environment(&spec, &logs.name),
+            env: environment(&spec, &logs.name, credentials.as_ref()),
             cwd: "/var/task".into(),
             mounts,
             tmp_size_bytes: u64::from(f.ephemeral_storage.get()) << 20,
@@ -119,23 +132,34 @@ impl ExecutionEnvironment {
             },
         };
         let mut started_already = false;
-        let (sandbox, listener, output, host_uid) = match spare {
-            Some(Spare { sandbox, listener, output, zygote_stdin: Some(stdin), host_uid }) => {
-                let (code_dir, opt_dir) = (spec.code_dir.clone(), spec.opt_dir.clone());
+        let (sandbox, listener, endpoint, output, host_uid) = match spare {
+            Some(Spare { sandbox, listener, endpoint, output, zygote_stdin: Some(stdin), host_uid }) => {
+                // Mounted into the running zygote: the code, the layers and,
+                // for Node.js functions whose layers carry packages, an empty
+                // directory over the SDK at /var/node_modules (see ESM_SDK_DIR).
+                let mut late = vec![BindMount { source: spec.code_dir.clone(), target: "/var/task".into() }];
+                if let Some(opt) = &spec.opt_dir {
+                    late.push(BindMount { source: opt.clone(), target: "/opt".into() });
+                }
+                if spec.family == RuntimeFamily::Nodejs && config.sdks.nodejs.is_some() && node_layers {
+                    late.push(BindMount {
+                        source: config.work_dir.join("empty"),
+                        target: crate::runtimes::ESM_SDK_DIR.into(),
+                    });
+                }
                 let (limits, tmp) = (assignment.limits, assignment.tmp_size_bytes);
                 let env: serde_json::Map<String, serde_json::Value> =
                     assignment.env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
                 let message = serde_json::to_vec(&env).expect("a map of strings serialises");
                 let handed = tokio::task::spawn_blocking(move || {
-                    hand_to_zygote(&sandbox, &code_dir, opt_dir.as_deref(), &limits, tmp, stdin, &message)
-                        .map(|()| sandbox)
+                    hand_to_zygote(&sandbox, &late, &limits, tmp, stdin, &message).map(|()| sandbox)
                 })
                 .await
                 .expect("handing a function to a zygote does not panic");
                 match handed {
                     Ok(sandbox) => {
                         started_already = true;
-                        (sandbox, listener, output, host_uid)
+                        (sandbox, listener, endpoint, output, host_uid)
                     }
                     Err(error) => {
                         tracing::warn!(%error, "a zygote could not take the function; building a sandbox");
@@ -143,13 +167,13 @@ impl ExecutionEnvironment {
                     }
                 }
             }
-            Some(Spare { mut sandbox, listener, output, zygote_stdin: None, host_uid }) => {
+            Some(Spare { mut sandbox, listener, endpoint, output, zygote_stdin: None, host_uid }) => {
                 let program = assignment.clone();
                 let assigned = tokio::task::spawn_blocking(move || sandbox.assign(program).map(|()| sandbox))
                     .await
                     .expect("assigning a spare does not panic");
                 match assigned {
-                    Ok(sandbox) => (sandbox, listener, output, host_uid),
+                    Ok(sandbox) => (sandbox, listener, endpoint, output, host_uid),
                     Err(error) => {
                         tracing::warn!(%error, "a spare sandbox could not be assigned; building one");
                         create(config, &spec, assignment).await?
@@ -163,6 +187,18 @@ impl ExecutionEnvironment {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| EngineError::Listen { source })?;
         let api = RuntimeApi::new();
         let server = tokio::spawn(lambdabox_runtime_api::serve(listener, api.clone()));
+        let endpoint = match (&spec.endpoint, credentials) {
+            (Some(inside), Some(credentials)) => {
+                let caller = EndpointCaller {
+                    function_name: f.name.to_string(),
+                    version: f.version.clone(),
+                    region: spec.region.clone(),
+                    credentials,
+                };
+                Some(EndpointTask::start(inside, endpoint, caller).map_err(|source| EngineError::Listen { source })?)
+            }
+            _ => None,
+        };
         let pidfd = sandbox.pidfd().try_clone_to_owned().map_err(|source| EngineError::Pipe { source })?;
         // SAFETY: `pidfd` is an open descriptor the AsyncFd owns from here
         // on; an OwnedFd always reports the same descriptor and closes it
@@ -175,6 +211,7 @@ impl ExecutionEnvironment {
             sandbox: Some(sandbox),
             api,
             server,
+            _endpoint: endpoint,
             exited,
             output,
             output_closed: false,
@@ -370,22 +407,20 @@ impl Drop for ExecutionEnvironment {
     }
 }
 
-/// Gives a started zygote its function (blocking): limits, code at
-/// `/var/task`, layers at `/opt`, the `/tmp` size, then the environment on
-/// its stdin, which it waits for.
+/// Gives a started zygote its function (blocking): limits, the late
+/// mounts (code at `/var/task`, layers at `/opt`, …) in order, the `/tmp`
+/// size, then the environment on its stdin, which it waits for.
 fn hand_to_zygote(
     sandbox: &Sandbox,
-    code_dir: &std::path::Path,
-    opt_dir: Option<&std::path::Path>,
+    mounts: &[BindMount],
     limits: &Limits,
     tmp_size_bytes: u64,
     stdin: OwnedFd,
     message: &[u8],
 ) -> Result<(), String> {
     sandbox.set_limits(limits).map_err(|e| e.to_string())?;
-    sandbox.mount_into(code_dir, std::path::Path::new("/var/task")).map_err(|e| e.to_string())?;
-    if let Some(opt) = opt_dir {
-        sandbox.mount_into(opt, std::path::Path::new("/opt")).map_err(|e| e.to_string())?;
+    for mount in mounts {
+        sandbox.mount_into(&mount.source, &mount.target).map_err(|e| e.to_string())?;
     }
     if tmp_size_bytes != SPARE_TMP_BYTES {
         sandbox.resize_tmp(tmp_size_bytes).map_err(|e| e.to_string())?;
@@ -395,13 +430,13 @@ fn hand_to_zygote(
 }
 
 /// Builds a sandbox for `assignment` from scratch (no spare at hand): the
-/// sandbox, the Runtime API listener inside it, the read end of its
-/// output pipe and its host uid.
+/// sandbox, the Runtime API and AWS endpoint listeners inside it, the read
+/// end of its output pipe and its host uid.
 async fn create(
     config: &EngineConfig,
     spec: &EnvironmentSpec,
     assignment: Assignment,
-) -> Result<(Sandbox, std::net::TcpListener, OwnedFd, HostUid), EngineError> {
+) -> Result<(Sandbox, std::net::TcpListener, std::net::TcpListener, OwnedFd, HostUid), EngineError> {
     let id = spec.id.as_str();
     let (identity, host_uid) = spec.ids.take()?;
     let (reader, stdout, stderr) = output_pipe()?;
@@ -421,16 +456,17 @@ async fn create(
         stderr,
     };
     let cgroups = config.cgroups.clone();
-    let (sandbox, listener) = tokio::task::spawn_blocking(move || {
+    let (sandbox, listener, endpoint) = tokio::task::spawn_blocking(move || {
         let sandbox = Sandbox::create(sandbox_spec, &cgroups)?;
         let addr: SocketAddr = RUNTIME_API_ADDR.parse().expect("a valid socket address");
         let listener = sandbox.listen_tcp(addr)?;
-        Ok::<_, lambdabox_sandbox::SandboxError>((sandbox, listener))
+        let endpoint = sandbox.listen_tcp(AWS_ENDPOINT_ADDR.parse().expect("a valid socket address"))?;
+        Ok::<_, lambdabox_sandbox::SandboxError>((sandbox, listener, endpoint))
     })
     .await
     .expect("sandbox creation does not panic")
     .map_err(|source| EngineError::Sandbox { id: id.to_owned(), source })?;
-    Ok((sandbox, listener, reader, host_uid))
+    Ok((sandbox, listener, endpoint, reader, host_uid))
 }
 
 /// A custom runtime needs an executable `bootstrap` in the package or, when
@@ -482,7 +518,11 @@ fn signal_name(signal: nix::sys::signal::Signal) -> String {
 
 /// The environment a runtime starts with: AWS's reserved variables, then the
 /// function's own (which cannot name a reserved one).
-fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
+fn environment(
+    spec: &EnvironmentSpec,
+    stream: &str,
+    credentials: Option<&SessionCredentials>,
+) -> Vec<(String, String)> {
     let f = &spec.function;
     let execution_env = match spec.family {
         RuntimeFamily::Custom => None,
@@ -507,6 +547,15 @@ fn environment(spec: &EnvironmentSpec, stream: &str) -> Vec<(String, String)> {
         ("LAMBDA_RUNTIME_DIR".into(), "/var/runtime".into()),
     ];
     env.extend(function_vars);
+    if let Some(c) = credentials {
+        env.extend([
+            ("AWS_ACCESS_KEY_ID".into(), c.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), c.secret_access_key.clone()),
+            ("AWS_SESSION_TOKEN".into(), c.session_token.clone()),
+            // Not reserved on AWS: a function's own value wins.
+            ("AWS_ENDPOINT_URL".into(), format!("http://{AWS_ENDPOINT_ADDR}")),
+        ]);
+    }
     if let Some(e) = execution_env {
         env.push(("AWS_EXECUTION_ENV".into(), e));
     }

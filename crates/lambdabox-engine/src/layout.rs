@@ -12,6 +12,10 @@ use crate::EngineError;
 /// Where the Runtime API listens inside every environment, as on AWS.
 pub(crate) const RUNTIME_API_ADDR: &str = "127.0.0.1:9001";
 
+/// Where the environment's own AWS endpoint listens (`AWS_ENDPOINT_URL`),
+/// when the server serves one (see `endpoint.rs`).
+pub(crate) const AWS_ENDPOINT_ADDR: &str = "127.0.0.1:9002";
+
 /// `/tmp` of a spare: AWS's default ephemeral storage (a function with more
 /// has it resized when the spare is assigned).
 pub(crate) const SPARE_TMP_BYTES: u64 = 512 << 20;

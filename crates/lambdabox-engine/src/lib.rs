@@ -8,6 +8,7 @@
 //! too many, and when their function changes. Reuse is never promised.
 
 mod code;
+mod endpoint;
 mod environment;
 mod error;
 mod ids;
@@ -29,6 +30,7 @@ use lambdabox_runtime_api::Invocation;
 use lambdabox_sandbox::{CgroupConfig, RootfsConfig};
 
 pub use code::{CodeCache, UnpackAs};
+pub use endpoint::{EndpointCaller, InsideEndpoint};
 pub use error::EngineError;
 pub use ids::{DEFAULT_FIRST_ID, DEFAULT_ID_COUNT, HostIds};
 pub use logs::{LogLimits, TAIL_BYTES, tail_base64};
@@ -76,6 +78,19 @@ pub struct EngineConfig {
     pub nodejs_zygotes: usize,
     /// How much log a function and an invocation may write.
     pub log_limits: LogLimits,
+    /// The AWS SDKs mounted into each family's environments, when installed.
+    pub sdks: RuntimeSdks,
+}
+
+/// Where the installed AWS SDKs are on the host (see `lambdabox-sdks`).
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeSdks {
+    /// A `site-packages` tree, mounted at `/var/lang/lib/python-sdk` (on
+    /// `sys.path` after `/var/runtime`, below the function's code and layers).
+    pub python: Option<PathBuf>,
+    /// A `node_modules` tree, mounted at `/var/runtime/node_modules`, where
+    /// AWS's Node.js runtimes keep theirs (on `NODE_PATH` after the layers).
+    pub nodejs: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -112,6 +127,7 @@ impl EngineConfig {
             python_zygotes: 2,
             nodejs_zygotes: 2,
             log_limits: LogLimits::default(),
+            sdks: RuntimeSdks::default(),
         })
     }
 }
@@ -161,9 +177,20 @@ pub struct Engine {
     node_zygotes: Arc<Spares>,
     logs: Arc<logs::LogQuotas>,
     ids: Arc<ids::IdPool>,
+    /// Serves each environment's AWS endpoint; set once by the server.
+    endpoint: std::sync::OnceLock<Arc<dyn InsideEndpoint>>,
 }
 
 impl Engine {
+    /// Gives every environment started from now on an AWS endpoint served
+    /// by `endpoint` (its variables then carry `AWS_ENDPOINT_URL` and
+    /// minted credentials). Only the first call counts.
+    pub fn set_inside_endpoint(&self, endpoint: Arc<dyn InsideEndpoint>) {
+        if self.endpoint.set(endpoint).is_err() {
+            tracing::warn!("the inside endpoint was already set");
+        }
+    }
+
     /// Prepares the data dir (code cache, runtime clients, staging dir).
     pub fn new(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
         let group = config.host_ids.sandbox_group();
@@ -220,6 +247,7 @@ impl Engine {
             provisioned: Default::default(),
             logs,
             ids,
+            endpoint: std::sync::OnceLock::new(),
         });
         pool::spawn_reaper(Arc::downgrade(&engine.pools), engine.config.keep_alive);
         pool::spawn_freezer(Arc::downgrade(&engine.pools), engine.config.freeze_grace);
@@ -269,6 +297,7 @@ impl Engine {
                     provisioned: false,
                     logs: self.logs.clone(),
                     ids: self.ids.clone(),
+                    endpoint: self.endpoint.get().cloned(),
                 };
                 match self.start_environment(spec, timeout).await? {
                     Ok(env) => (env, true),
@@ -412,6 +441,7 @@ impl Engine {
                 provisioned: true,
                 logs: self.logs.clone(),
                 ids: self.ids.clone(),
+                endpoint: self.endpoint.get().cloned(),
             };
             // Provisioning is not waited on by an invocation: it leaves the
             // spares to cold starts.

@@ -66,6 +66,14 @@ impl RuntimeClients {
             }
         }
         install_java(&root.join("java")).map_err(err)?;
+        // Where the Node.js SDK is mounted (/var/runtime/node_modules, as
+        // on AWS), when one is installed.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let modules = root.join("nodejs").join("node_modules");
+            fs::create_dir_all(&modules).map_err(err)?;
+            fs::set_permissions(&modules, fs::Permissions::from_mode(0o755)).map_err(err)?;
+        }
         let (dir, python) = (root.join("python"), python.to_owned());
         std::thread::spawn(move || compile_python(&dir, &python));
         Ok(Self { root: root.to_owned() })
@@ -201,6 +209,33 @@ pub fn argv(family: RuntimeFamily, interpreters: &Interpreters, custom_bootstrap
         RuntimeFamily::Java => vec!["/bin/sh".into(), "/var/runtime/bootstrap".into(), s(&interpreters.java)],
         RuntimeFamily::Custom => vec![custom_bootstrap.to_owned()],
     }
+}
+
+/// The read-only mount of a family's AWS SDK, when one is installed.
+pub(crate) fn sdk_mount(family: RuntimeFamily, sdks: &crate::RuntimeSdks) -> Option<lambdabox_sandbox::BindMount> {
+    let (source, target) = match family {
+        RuntimeFamily::Python => (sdks.python.as_ref()?, "/var/lang/lib/python-sdk"),
+        RuntimeFamily::Nodejs => (sdks.nodejs.as_ref()?, "/var/runtime/node_modules"),
+        RuntimeFamily::Java | RuntimeFamily::Custom => return None,
+    };
+    Some(lambdabox_sandbox::BindMount { source: source.clone(), target: target.into() })
+}
+
+/// Where ES modules find the Node.js SDK: `import` ignores `NODE_PATH`
+/// and looks in `node_modules` beside and above the importing file, so
+/// `/var/node_modules` serves `/var/task/*.mjs` after the function's own
+/// `/var/task/node_modules`. A function whose layers carry Node.js packages
+/// does not get it (it would shadow the layers'); the runtime's resolution
+/// hooks, which layers need anyway, then look in the SDK after the layers.
+pub(crate) const ESM_SDK_DIR: &str = "/var/node_modules";
+
+/// Whether the merged layers carry Node.js packages.
+pub(crate) fn layers_have_node_modules(opt_dir: Option<&Path>) -> bool {
+    opt_dir.is_some_and(|opt| {
+        ["nodejs/node_modules", "nodejs/node20/node_modules", "nodejs/node22/node_modules"]
+            .iter()
+            .any(|d| crate::code::stat_in(opt, d).is_some())
+    })
 }
 
 /// Variables each family's runtime expects beside the common ones.

@@ -30,7 +30,7 @@ use lambdabox_model::RuntimeFamily;
 use lambdabox_sandbox::{Assignment, BindMount, Limits, Sandbox, SpareSpec};
 
 use crate::ids::{HostUid, IdPool};
-use crate::layout::{RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
+use crate::layout::{AWS_ENDPOINT_ADDR, RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
 use crate::{EngineConfig, EngineError};
 
 /// How long after a spare is taken the pool starts to refill it, so the
@@ -44,6 +44,8 @@ const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 pub(crate) struct Spare {
     pub(crate) sandbox: Sandbox,
     pub(crate) listener: TcpListener,
+    /// The environment's AWS endpoint listener (`AWS_ENDPOINT_ADDR`).
+    pub(crate) endpoint: TcpListener,
     pub(crate) output: OwnedFd,
     /// A zygote's stdin pipe (write end); `None` for a plain spare.
     pub(crate) zygote_stdin: Option<OwnedFd>,
@@ -200,6 +202,8 @@ impl Spares {
         let mut sandbox = Sandbox::create_spare(spec, &self.config.cgroups).map_err(sandbox_error)?;
         let listener =
             sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
+        let endpoint =
+            sandbox.listen_tcp(AWS_ENDPOINT_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
         if let SpareKind::Zygote { family, runtime_dir, empty_dir } = &self.kind {
             let mut env = base_env();
             env.extend(crate::runtimes::family_env(*family).into_iter().map(|(k, v)| (k.into(), v.into())));
@@ -210,17 +214,28 @@ impl Spares {
                     argv: crate::runtimes::argv(*family, &self.config.interpreters, ""),
                     env,
                     cwd: "/var/task".into(),
-                    mounts: vec![
+                    mounts: [
                         BindMount { source: runtime_dir.clone(), target: "/var/runtime".into() },
                         BindMount { source: empty_dir.clone(), target: "/opt".into() },
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(crate::runtimes::sdk_mount(*family, &self.config.sdks))
+                    .chain(
+                        self.config
+                            .sdks
+                            .nodejs
+                            .iter()
+                            .filter(|_| *family == RuntimeFamily::Nodejs)
+                            .map(|sdk| BindMount { source: sdk.clone(), target: crate::runtimes::ESM_SDK_DIR.into() }),
+                    )
+                    .collect(),
                     tmp_size_bytes: SPARE_TMP_BYTES,
                     limits,
                 })
                 .map_err(sandbox_error)?;
             sandbox.start().map_err(sandbox_error)?;
         }
-        Ok(Spare { sandbox, listener, output: reader, zygote_stdin, host_uid })
+        Ok(Spare { sandbox, listener, endpoint, output: reader, zygote_stdin, host_uid })
     }
 }
 

@@ -3,9 +3,11 @@
 
 mod builtin_s3;
 mod dispatch;
+mod inside;
 mod listener;
 mod lock;
 mod logs;
+mod sdks;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,10 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Print a function's logs (START, output, END and REPORT lines).
     Logs(logs::LogsArgs),
+    /// Install the AWS SDKs the managed runtimes include (boto3, the
+    /// JavaScript v3 clients) from PyPI and npm, as `serve` does at its
+    /// first start, and print where they are.
+    InstallSdks(sdks::InstallArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,5 +56,6 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve::run(*args))
         }
         Command::Logs(args) => logs::run(args),
+        Command::InstallSdks(args) => sdks::run(args),
     }
 }

@@ -47,6 +47,25 @@ pub struct ServeArgs {
     /// The same for Node.js (each costs about 30 MB).
     #[arg(long, env = "LAMBDABOX_NODEJS_ZYGOTES", default_value_t = 2)]
     nodejs_zygotes: usize,
+    /// Gives functions no AWS endpoint of their own: no `AWS_ENDPOINT_URL`
+    /// listener inside their environments and no minted credentials. By
+    /// default every environment can call this server's APIs (as a function
+    /// on AWS calls AWS with its execution role's credentials).
+    #[arg(long, env = "LAMBDABOX_NO_FUNCTION_ENDPOINT")]
+    no_function_endpoint: bool,
+    /// Puts no AWS SDK into the Python and Node.js runtimes. By default the
+    /// versions pinned in the repo (boto3; the JavaScript v3 clients) are
+    /// installed once from PyPI and npm at the first start and mounted
+    /// below every function's own code and layers, as AWS's runtimes
+    /// include them.
+    #[arg(long, env = "LAMBDABOX_NO_RUNTIME_SDKS")]
+    no_runtime_sdks: bool,
+    /// Where the runtime SDKs are installed (shared by every server naming
+    /// it). Default: `/var/cache/lambdabox/sdks` as root, else under the
+    /// user's cache dir (or the server's work dir if sandboxes cannot
+    /// reach that).
+    #[arg(long, env = "LAMBDABOX_SDK_DIR")]
+    sdk_dir: Option<PathBuf>,
     /// The most log all streams of one function may hold on disk (bytes, or
     /// with a K, M or G suffix); past it the oldest streams are deleted.
     #[arg(long, env = "LAMBDABOX_LOG_QUOTA_PER_FUNCTION", default_value = "512M", value_parser = parse_size)]
@@ -222,6 +241,9 @@ fn parse_region(s: &str) -> Result<Region, String> {
     Region::parse(s).ok_or_else(|| format!("'{s}' is not a region name such as us-east-1"))
 }
 
+/// Connections one environment may hold open to its AWS endpoint.
+const INSIDE_MAX_CONNECTIONS: usize = 64;
+
 /// How long start-up waits for a predecessor still holding the data dir.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -280,6 +302,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         per_function_bytes: args.log_quota_per_function,
         per_invocation_bytes: args.log_max_per_invocation,
     };
+    if !args.no_runtime_sdks {
+        let root = crate::sdks::root(args.sdk_dir.clone(), &engine_config.work_dir);
+        engine_config.sdks = crate::sdks::ensure(&root, &engine_config.interpreters.python).await;
+    }
     let engine = Engine::new(engine_config).context("prepare the engine")?;
     let queue = Arc::new(EventQueue::open(&data_dir.join("queue.db")).context("open the event queue")?);
     let invoker = Invoker::new(
@@ -291,11 +317,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             retry_base: std::time::Duration::from_millis(args.async_retry_base_ms),
         },
     );
-    let requeued = invoker.start_workers().await.context("start the asynchronous workers")?;
-    if requeued > 0 {
-        tracing::info!(requeued, "queued again the events a crash interrupted");
-    }
-    invoker.restore_provisioning(args.region.clone());
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
     let front_listener = match args.front_door_listen {
@@ -319,6 +340,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     );
     control_subscriptions(&invoker, &gateway);
+    let engine_invoker = invoker.clone();
     let public_endpoint = args.public_endpoint.clone().unwrap_or_else(|| default_endpoint(addr));
     let apigateway = lambdabox_apigateway::router(
         gateway.clone(),
@@ -336,9 +358,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         urls: gateway,
         front_door_port: front_port,
     });
-    let logs = lambdabox_logs::http::router(logs, args.region);
+    let logs = lambdabox_logs::http::router(logs, args.region.clone());
     let app =
         crate::dispatch::Dispatcher { front_door: front_door.clone(), s3, lambda, logs, apigateway }.into_router();
+    // Every environment started from here on serves the same services
+    // inside its own network namespace.
+    if !args.no_function_endpoint {
+        engine.set_inside_endpoint(Arc::new(crate::inside::InsideEndpoint {
+            app: app.clone(),
+            account: args.account_id.clone(),
+            limits: crate::listener::HttpLimits { max_connections: INSIDE_MAX_CONNECTIONS, ..limits },
+        }));
+    }
+    let requeued = engine_invoker.start_workers().await.context("start the asynchronous workers")?;
+    if requeued > 0 {
+        tracing::info!(requeued, "queued again the events a crash interrupted");
+    }
+    engine_invoker.restore_provisioning(args.region.clone());
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
     // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
     let shutdown = shutdown_signal()?;

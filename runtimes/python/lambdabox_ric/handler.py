@@ -68,12 +68,17 @@ def layer_paths(opt_root="/opt", version=None):
     ]
 
 
+# Where Lambdabox mounts the AWS SDK for Python (boto3), as AWS's runtimes
+# include it: after the function's code, its layers and the runtime.
+SDK_DIR = "/var/lang/lib/python-sdk"
+
+
 def build_sys_path(task_root, runtime_dir, current, opt_root="/opt", version=None):
-    """sys.path for user code: the task root, the layers, the runtime, then the standard library.
+    """sys.path for user code: the task root, the layers, the runtime, the SDK, then the standard library.
 
     ``current`` is the interpreter's own sys.path (script directory first, then the stdlib).
     """
-    front = [task_root] + layer_paths(opt_root, version) + [runtime_dir]
+    front = [task_root] + layer_paths(opt_root, version) + [runtime_dir, SDK_DIR]
     rest = [p for p in current if p and p not in front]
     return front + rest
 

@@ -126,7 +126,7 @@ class LoadHandlerTest(unittest.TestCase):
 
 
 class SysPathTest(unittest.TestCase):
-    def test_order_task_layers_runtime_stdlib(self):
+    def test_order_task_layers_runtime_sdk_stdlib(self):
         current = ["/var/runtime", "/usr/lib/python311.zip", "/usr/lib/python3.11", "/var/task"]
         self.assertEqual(
             build_sys_path("/var/task", "/var/runtime", current, version=(3, 11)),
@@ -135,6 +135,7 @@ class SysPathTest(unittest.TestCase):
                 "/opt/python",
                 "/opt/python/lib/python3.11/site-packages",
                 "/var/runtime",
+                "/var/lang/lib/python-sdk",
                 "/usr/lib/python311.zip",
                 "/usr/lib/python3.11",
             ],
