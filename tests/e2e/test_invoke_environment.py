@@ -146,9 +146,10 @@ def test_file_system_layout(lam_exec):
     # /tmp is sized by EphemeralStorage (640 MB).
     assert body["tmp_bytes"] == 640 * 1024 * 1024, body["tmp_bytes"]
     assert body["uid"] != 0, "the function does not run as root"
-    # Only the loopback interface in the network namespace.
+    # The loopback interface and eth0 on the function network (see
+    # test_function_network.py), nothing of the host's.
     ifaces = sorted(line.split(":")[0].strip() for line in body["ifaces_proc"] if line.strip())
-    assert ifaces == ["lo"], body["ifaces_proc"]
+    assert ifaces == ["eth0", "lo"], body["ifaces_proc"]
 
 
 def test_tmp_is_private_per_function(lam_exec):

@@ -56,6 +56,8 @@ pub struct ExecutionEnvironment {
     server: JoinHandle<()>,
     /// Serves the environment's AWS endpoint (stopped when dropped).
     _endpoint: Option<EndpointTask>,
+    /// Its address on the function network (given back when dropped).
+    _lease: Option<lambdabox_network::Lease>,
     exited: AsyncFd<OwnedFd>,
     output: pipe::Receiver,
     output_closed: bool,
@@ -132,8 +134,8 @@ impl ExecutionEnvironment {
             },
         };
         let mut started_already = false;
-        let (sandbox, listener, endpoint, output, host_uid) = match spare {
-            Some(Spare { sandbox, listener, endpoint, output, zygote_stdin: Some(stdin), host_uid }) => {
+        let (sandbox, listener, endpoint, lease, output, host_uid) = match spare {
+            Some(Spare { sandbox, listener, endpoint, lease, output, zygote_stdin: Some(stdin), host_uid }) => {
                 // Mounted into the running zygote: the code, the layers and,
                 // for Node.js functions whose layers carry packages, an empty
                 // directory over the SDK at /var/node_modules (see ESM_SDK_DIR).
@@ -159,7 +161,7 @@ impl ExecutionEnvironment {
                 match handed {
                     Ok(sandbox) => {
                         started_already = true;
-                        (sandbox, listener, endpoint, output, host_uid)
+                        (sandbox, listener, endpoint, lease, output, host_uid)
                     }
                     Err(error) => {
                         tracing::warn!(%error, "a zygote could not take the function; building a sandbox");
@@ -167,13 +169,13 @@ impl ExecutionEnvironment {
                     }
                 }
             }
-            Some(Spare { mut sandbox, listener, endpoint, output, zygote_stdin: None, host_uid }) => {
+            Some(Spare { mut sandbox, listener, endpoint, lease, output, zygote_stdin: None, host_uid }) => {
                 let program = assignment.clone();
                 let assigned = tokio::task::spawn_blocking(move || sandbox.assign(program).map(|()| sandbox))
                     .await
                     .expect("assigning a spare does not panic");
                 match assigned {
-                    Ok(sandbox) => (sandbox, listener, endpoint, output, host_uid),
+                    Ok(sandbox) => (sandbox, listener, endpoint, lease, output, host_uid),
                     Err(error) => {
                         tracing::warn!(%error, "a spare sandbox could not be assigned; building one");
                         create(config, &spec, assignment).await?
@@ -212,6 +214,7 @@ impl ExecutionEnvironment {
             api,
             server,
             _endpoint: endpoint,
+            _lease: lease,
             exited,
             output,
             output_closed: false,
@@ -432,11 +435,7 @@ fn hand_to_zygote(
 /// Builds a sandbox for `assignment` from scratch (no spare at hand): the
 /// sandbox, the Runtime API and AWS endpoint listeners inside it, the read
 /// end of its output pipe and its host uid.
-async fn create(
-    config: &EngineConfig,
-    spec: &EnvironmentSpec,
-    assignment: Assignment,
-) -> Result<(Sandbox, std::net::TcpListener, std::net::TcpListener, OwnedFd, HostUid), EngineError> {
+async fn create(config: &EngineConfig, spec: &EnvironmentSpec, assignment: Assignment) -> Result<Created, EngineError> {
     let id = spec.id.as_str();
     let (identity, host_uid) = spec.ids.take()?;
     let (reader, stdout, stderr) = output_pipe()?;
@@ -456,17 +455,39 @@ async fn create(
         stderr,
     };
     let cgroups = config.cgroups.clone();
-    let (sandbox, listener, endpoint) = tokio::task::spawn_blocking(move || {
-        let sandbox = Sandbox::create(sandbox_spec, &cgroups)?;
+    let config = config.clone();
+    let sandbox_id = id.to_owned();
+    let (sandbox, listener, endpoint, lease) = tokio::task::spawn_blocking(move || {
+        let sandbox_error = |source| EngineError::Sandbox { id: sandbox_id.clone(), source };
+        let sandbox = Sandbox::create(sandbox_spec, &cgroups).map_err(sandbox_error)?;
         let addr: SocketAddr = RUNTIME_API_ADDR.parse().expect("a valid socket address");
-        let listener = sandbox.listen_tcp(addr)?;
-        let endpoint = sandbox.listen_tcp(AWS_ENDPOINT_ADDR.parse().expect("a valid socket address"))?;
-        Ok::<_, lambdabox_sandbox::SandboxError>((sandbox, listener, endpoint))
+        let listener = sandbox.listen_tcp(addr).map_err(sandbox_error)?;
+        let endpoint =
+            sandbox.listen_tcp(AWS_ENDPOINT_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
+        let lease = attach_network(&config, &sandbox)?;
+        Ok::<_, EngineError>((sandbox, listener, endpoint, lease))
     })
     .await
-    .expect("sandbox creation does not panic")
-    .map_err(|source| EngineError::Sandbox { id: id.to_owned(), source })?;
-    Ok((sandbox, listener, endpoint, reader, host_uid))
+    .expect("sandbox creation does not panic")?;
+    Ok((sandbox, listener, endpoint, lease, reader, host_uid))
+}
+
+/// What [`create`] makes: the sandbox, the Runtime API and AWS endpoint
+/// listeners, the network lease, the output pipe's read end, the host uid.
+type Created =
+    (Sandbox, std::net::TcpListener, std::net::TcpListener, Option<lambdabox_network::Lease>, OwnedFd, HostUid);
+
+/// Gives a sandbox its `eth0` on the function network, when there is one
+/// (blocking: runs `ip`).
+pub(crate) fn attach_network(
+    config: &EngineConfig,
+    sandbox: &Sandbox,
+) -> Result<Option<lambdabox_network::Lease>, EngineError> {
+    let Some(network) = &config.network else { return Ok(None) };
+    network
+        .attach(sandbox.pid().as_raw())
+        .map(Some)
+        .map_err(|source| EngineError::Network { id: sandbox.id().to_owned(), source })
 }
 
 /// A custom runtime needs an executable `bootstrap` in the package or, when

@@ -15,6 +15,8 @@ pub enum EngineError {
     Pipe { source: std::io::Error },
     #[error("listen for the runtime api")]
     Listen { source: std::io::Error },
+    #[error("attach sandbox {id} to the function network")]
+    Network { id: String, source: lambdabox_network::NetworkError },
     #[error("detect cgroups")]
     Cgroups { source: lambdabox_sandbox::CgroupError },
     #[error("sandbox {id}")]

@@ -80,6 +80,15 @@ pub struct EngineConfig {
     pub log_limits: LogLimits,
     /// The AWS SDKs mounted into each family's environments, when installed.
     pub sdks: RuntimeSdks,
+    /// The anonymous network every environment is attached to (an `eth0`
+    /// with egress); `None`: loopback only. Set `rootfs.resolv_conf` with it.
+    pub network: Option<lambdabox_network::FunctionNetwork>,
+}
+
+/// Twelve hex digits naming a data dir's own host resources (its cgroup
+/// parent; the first six its function network's bridge and table).
+pub fn data_dir_tag(data_dir: &std::path::Path) -> String {
+    code::digest_hex(data_dir.as_os_str().as_encoded_bytes())[..12].to_owned()
 }
 
 /// Where the installed AWS SDKs are on the host (see `lambdabox-sdks`).
@@ -98,7 +107,7 @@ impl EngineConfig {
     pub fn new(data_dir: PathBuf) -> Result<Self, EngineError> {
         // One cgroup parent per data dir: a restarted server kills what its
         // predecessor left running, and never another server's sandboxes.
-        let id = code::digest_hex(data_dir.as_os_str().as_encoded_bytes())[..12].to_owned();
+        let id = data_dir_tag(&data_dir);
         let parent = format!("lambdabox-{id}");
         let work_dir = if reachable_above(&data_dir) {
             data_dir.clone()
@@ -128,6 +137,7 @@ impl EngineConfig {
             nodejs_zygotes: 2,
             log_limits: LogLimits::default(),
             sdks: RuntimeSdks::default(),
+            network: None,
         })
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct Spare {
     pub(crate) listener: TcpListener,
     /// The environment's AWS endpoint listener (`AWS_ENDPOINT_ADDR`).
     pub(crate) endpoint: TcpListener,
+    /// Its address on the function network, if there is one.
+    pub(crate) lease: Option<lambdabox_network::Lease>,
     pub(crate) output: OwnedFd,
     /// A zygote's stdin pipe (write end); `None` for a plain spare.
     pub(crate) zygote_stdin: Option<OwnedFd>,
@@ -204,6 +206,7 @@ impl Spares {
             sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
         let endpoint =
             sandbox.listen_tcp(AWS_ENDPOINT_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
+        let lease = crate::environment::attach_network(&self.config, &sandbox)?;
         if let SpareKind::Zygote { family, runtime_dir, empty_dir } = &self.kind {
             let mut env = base_env();
             env.extend(crate::runtimes::family_env(*family).into_iter().map(|(k, v)| (k.into(), v.into())));
@@ -235,7 +238,7 @@ impl Spares {
                 .map_err(sandbox_error)?;
             sandbox.start().map_err(sandbox_error)?;
         }
-        Ok(Spare { sandbox, listener, endpoint, output: reader, zygote_stdin, host_uid })
+        Ok(Spare { sandbox, listener, endpoint, lease, output: reader, zygote_stdin, host_uid })
     }
 }
 

@@ -113,6 +113,9 @@ pub struct RootfsConfig {
     pub etc_entries: Vec<String>,
     /// Size of the tmpfs at `/dev/shm`.
     pub shm_size_bytes: u64,
+    /// A generated `/etc/resolv.conf` (for a sandbox given a network); none
+    /// when `None`.
+    pub resolv_conf: Option<String>,
 }
 
 impl Default for RootfsConfig {
@@ -149,6 +152,7 @@ impl Default for RootfsConfig {
             etc_dir: PathBuf::from("/etc"),
             etc_entries: entries.into_iter().map(String::from).collect(),
             shm_size_bytes: 64 << 20,
+            resolv_conf: None,
         }
     }
 }

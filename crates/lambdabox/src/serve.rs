@@ -66,6 +66,21 @@ pub struct ServeArgs {
     /// reach that).
     #[arg(long, env = "LAMBDABOX_SDK_DIR")]
     sdk_dir: Option<PathBuf>,
+    /// What functions' environments can reach besides their own AWS
+    /// endpoint: `internet` (the default, as on AWS: an anonymous network
+    /// with NAT to the host's uplink, never the host itself, other
+    /// environments or 169.254.0.0/16) or `none` (loopback only).
+    #[arg(long, env = "LAMBDABOX_FUNCTION_EGRESS", value_enum, default_value_t = Egress::Internet)]
+    function_egress: Egress,
+    /// The private range environments take addresses from. Default: the
+    /// first /20 of 100.96.0.0/11 that no host route overlaps.
+    #[arg(long, env = "LAMBDABOX_FUNCTION_NETWORK")]
+    function_network: Option<lambdabox_network::Cidr>,
+    /// The resolvers environments' DNS queries are relayed to
+    /// (`IP[:PORT]`, comma-separated). Default: the host's
+    /// `/etc/resolv.conf`.
+    #[arg(long, env = "LAMBDABOX_FUNCTION_DNS", value_delimiter = ',', value_parser = parse_resolver)]
+    function_dns: Vec<std::net::SocketAddr>,
     /// The most log all streams of one function may hold on disk (bytes, or
     /// with a K, M or G suffix); past it the oldest streams are deleted.
     #[arg(long, env = "LAMBDABOX_LOG_QUOTA_PER_FUNCTION", default_value = "512M", value_parser = parse_size)]
@@ -241,6 +256,19 @@ fn parse_region(s: &str) -> Result<Region, String> {
     Region::parse(s).ok_or_else(|| format!("'{s}' is not a region name such as us-east-1"))
 }
 
+/// What environments can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Egress {
+    Internet,
+    None,
+}
+
+fn parse_resolver(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.parse::<std::net::SocketAddr>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| std::net::SocketAddr::new(ip, 53)))
+        .map_err(|_| format!("{s:?} is not IP or IP:PORT"))
+}
+
 /// Connections one environment may hold open to its AWS endpoint.
 const INSIDE_MAX_CONNECTIONS: usize = 64;
 
@@ -306,6 +334,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let root = crate::sdks::root(args.sdk_dir.clone(), &engine_config.work_dir);
         engine_config.sdks = crate::sdks::ensure(&root, &engine_config.interpreters.python).await;
     }
+    let network = match args.function_egress {
+        Egress::None => None,
+        Egress::Internet => {
+            let config = lambdabox_network::NetworkConfig {
+                cidr: args.function_network,
+                tag: lambdabox_engine::data_dir_tag(&data_dir)[..6].to_owned(),
+                dns: args.function_dns.clone(),
+            };
+            match lambdabox_network::FunctionNetwork::start(config).await {
+                Ok(network) => Some(network),
+                Err(error) if args.function_network.is_none() => {
+                    eprintln!("lambdabox: functions get no network: {error}");
+                    tracing::error!(%error, "no function network; environments have loopback only");
+                    None
+                }
+                Err(error) => return Err(error).context("set up the function network"),
+            }
+        }
+    };
+    engine_config.rootfs.resolv_conf = network.as_ref().map(|n| n.resolv_conf());
+    engine_config.network = network.clone();
     let engine = Engine::new(engine_config).context("prepare the engine")?;
     let queue = Arc::new(EventQueue::open(&data_dir.join("queue.db")).context("open the event queue")?);
     let invoker = Invoker::new(
@@ -396,6 +445,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     crate::listener::serve(listener, app, limits, shutdown()).await.context("serve")?;
     engine.shutdown().await;
+    if let Some(network) = network {
+        let _ = tokio::task::spawn_blocking(move || network.shutdown()).await;
+    }
     tracing::info!("lambdabox stopped");
     drop(lock);
     Ok(())

@@ -16,7 +16,8 @@ const SERVICES: &[&str] =
     &["lambdabox-lambda", "lambdabox-s3", "lambdabox-logs", "lambdabox-apigateway", "lambdabox-frontdoor"];
 
 /// Crates that must not depend on any other Lambdabox crate.
-const INDEPENDENT: &[&str] = &["lambdabox-sandbox", "lambdabox-runtime-api", "lambdabox-model", "lambdabox-sdks"];
+const INDEPENDENT: &[&str] =
+    &["lambdabox-sandbox", "lambdabox-runtime-api", "lambdabox-model", "lambdabox-sdks", "lambdabox-network"];
 
 /// What each workspace package depends on (any kind), from `cargo metadata`.
 fn workspace_dependencies(metadata: &serde_json::Value) -> BTreeMap<String, Vec<String>> {

@@ -220,7 +220,8 @@ pub(crate) fn plan(spec: &SandboxSpec, spare: bool) -> Result<RootfsPlan, Sandbo
     for name in etc_names(&config.etc_dir, &config.etc_entries)? {
         b.mirror(&config.etc_dir.join(&name), &Path::new("/etc").join(&name), READ_ONLY)?;
     }
-    for (name, contents) in generated_etc(spec) {
+    let resolv = config.resolv_conf.clone().map(|r| ("resolv.conf", r));
+    for (name, contents) in generated_etc(spec).into_iter().chain(resolv) {
         let path = b.inside(&Path::new("/etc").join(name))?;
         b.steps.push(Step::WriteFile { path, contents: contents.into_bytes() });
     }
