@@ -59,6 +59,14 @@ def handler(event, context):
     if op == "logs":
         groups = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/" + event["name"])
         return {"groups": [g["logGroupName"] for g in groups["logGroups"]]}
+    if op == "recurse":
+        try:
+            r = boto3.client("lambda").invoke(
+                FunctionName=context.function_name, Payload=json.dumps({"op": "recurse", "n": event["n"] + 1}))
+            return json.loads(r["Payload"].read())
+        except Exception as e:
+            return {"stopped_at": event["n"], "error": e.response["Error"]["Code"],
+                    "message": e.response["Error"]["Message"]}
     if op == "whoami":
         return {"name": context.function_name}
     raise ValueError(op)
@@ -189,3 +197,13 @@ def test_the_credentials_are_useless_outside_their_environment(server, lam, s3, 
     # Through another function's endpoint it is unknown too; its own work.
     assert call(lam, b, {"op": "s3-with", "creds": creds, "bucket": bucket}) == {"error": "InvalidAccessKeyId"}
     assert call(lam, a, {"op": "s3-with", "creds": creds, "bucket": bucket}) == {"error": None}
+
+
+def test_a_function_invoking_itself_is_stopped_after_16(server, lam, sdk_layer):
+    """AWS's recursive loop detection: the 17th invocation in one chain is refused
+    (RecursiveInvocationException, 400) and the caller sees the error."""
+    name = make_function(lam, sdk_layer)
+    out = call(lam, name, {"op": "recurse", "n": 1})
+    assert out["stopped_at"] == 16, out
+    assert out["error"] == "RecursiveInvocationException"
+    assert "recursive loop" in out["message"]

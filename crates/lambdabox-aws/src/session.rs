@@ -64,6 +64,25 @@ pub struct Caller {
     /// The function's ARN, with its version (`…:function:NAME:VERSION`).
     pub function_arn: String,
     pub credentials: SessionCredentials,
+    /// How deep in a chain of invocations the environment's current
+    /// invocation is (1: invoked from outside), kept by the engine.
+    pub depth: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Caller {
+    pub fn depth(&self) -> u32 {
+        self.depth.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// AWS's recursive loop detection: the invocation after this many in one
+/// chain of requests is stopped.
+pub const RECURSION_LIMIT: u32 = 16;
+
+/// The depth of an invocation made now: one more than the calling
+/// environment's, 1 when it does not come from an environment.
+pub fn chain_depth() -> u32 {
+    caller().map_or(1, |c| c.depth().saturating_add(1))
 }
 
 tokio::task_local! {
@@ -113,8 +132,10 @@ mod tests {
         let caller = Arc::new(Caller {
             function_arn: "arn:aws:lambda:us-east-1:0:function:f:$LATEST".into(),
             credentials: creds.clone(),
+            depth: Arc::new(3.into()),
         });
-        let inside = scope(caller, async { (session_secret(&key), session_secret("ASIAOTHER")) }).await;
-        assert_eq!(inside, (Some(creds.secret_access_key), None));
+        let inside = scope(caller, async { (session_secret(&key), session_secret("ASIAOTHER"), chain_depth()) }).await;
+        assert_eq!(inside, (Some(creds.secret_access_key), None, 4));
+        assert_eq!(chain_depth(), 1);
     }
 }

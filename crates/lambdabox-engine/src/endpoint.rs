@@ -23,6 +23,8 @@ pub struct EndpointCaller {
     pub version: String,
     pub region: Region,
     pub credentials: SessionCredentials,
+    /// The depth of the environment's current invocation in its chain.
+    pub depth: Arc<std::sync::atomic::AtomicU32>,
 }
 
 /// Serves an environment's endpoint listener. Implemented by the binary.

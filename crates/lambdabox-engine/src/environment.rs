@@ -58,6 +58,9 @@ pub struct ExecutionEnvironment {
     _endpoint: Option<EndpointTask>,
     /// Its address on the function network (given back when dropped).
     _lease: Option<lambdabox_network::Lease>,
+    /// The depth of its current invocation in a chain of invocations, for
+    /// its endpoint's recursion check.
+    depth: std::sync::Arc<std::sync::atomic::AtomicU32>,
     exited: AsyncFd<OwnedFd>,
     output: pipe::Receiver,
     output_closed: bool,
@@ -189,6 +192,7 @@ impl ExecutionEnvironment {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| EngineError::Listen { source })?;
         let api = RuntimeApi::new();
         let server = tokio::spawn(lambdabox_runtime_api::serve(listener, api.clone()));
+        let depth = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let endpoint = match (&spec.endpoint, credentials) {
             (Some(inside), Some(credentials)) => {
                 let caller = EndpointCaller {
@@ -196,6 +200,7 @@ impl ExecutionEnvironment {
                     version: f.version.clone(),
                     region: spec.region.clone(),
                     credentials,
+                    depth: depth.clone(),
                 };
                 Some(EndpointTask::start(inside, endpoint, caller).map_err(|source| EngineError::Listen { source })?)
             }
@@ -215,6 +220,7 @@ impl ExecutionEnvironment {
             server,
             _endpoint: endpoint,
             _lease: lease,
+            depth,
             exited,
             output,
             output_closed: false,
@@ -308,6 +314,9 @@ impl ExecutionEnvironment {
     /// when [`Outcome::keeps_environment`] says so.
     pub async fn invoke(&mut self, invocation: Invocation, timeout: Duration) -> (Outcome, Vec<u8>) {
         let request_id = invocation.request_id.clone();
+        // Called from another environment's endpoint, the invocation is one
+        // deeper in its chain than that environment's own.
+        self.depth.store(lambdabox_aws::session::chain_depth(), std::sync::atomic::Ordering::Relaxed);
         drain(&mut self.output, &mut self.output_closed, &mut self.logs, &mut self.buf);
         self.logs.start(&request_id, &self.version);
         let started = Instant::now();

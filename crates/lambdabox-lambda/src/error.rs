@@ -19,7 +19,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn user(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn user(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
         Self { status, error_type, body: ErrorBody::user(message) }
     }
 

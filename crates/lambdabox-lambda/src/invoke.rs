@@ -72,6 +72,14 @@ pub async fn invoke(
         return Err(enum_error(log_type, "logType", "Tail, None"));
     }
     let function = state.invoker.resolve(&region, &name, qualifier.as_deref()).await?;
+    if lambdabox_aws::session::chain_depth() > lambdabox_aws::session::RECURSION_LIMIT {
+        tracing::warn!(function = %function.arn, "recursive invocation loop stopped");
+        return Err(ApiError::user(
+            StatusCode::BAD_REQUEST,
+            "RecursiveInvocationException",
+            "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.",
+        ));
+    }
     let payload = if payload.iter().all(u8::is_ascii_whitespace) { Bytes::from_static(b"{}") } else { payload };
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
         return Err(ApiError::invalid_request_content(format!(

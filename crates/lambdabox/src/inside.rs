@@ -31,13 +31,14 @@ impl lambdabox_engine::InsideEndpoint for InsideEndpoint {
         caller: EndpointCaller,
         stop: tokio::sync::oneshot::Receiver<()>,
     ) -> tokio::task::JoinHandle<()> {
-        let EndpointCaller { function_name, version, region, credentials } = caller;
+        let EndpointCaller { function_name, version, region, credentials, depth } = caller;
         let caller = Arc::new(Caller {
             function_arn: format!(
                 "arn:aws:lambda:{region}:{}:function:{function_name}:{version}",
                 self.account.as_str()
             ),
             credentials,
+            depth,
         });
         let app = self.app.clone().layer(middleware::from_fn(move |request: Request, next: Next| {
             session::scope(caller.clone(), next.run(request))
