@@ -63,6 +63,8 @@ fn random<const N: usize>() -> [u8; N] {
 pub struct Caller {
     /// The function's ARN, with its version (`…:function:NAME:VERSION`).
     pub function_arn: String,
+    /// The function's execution role (its `Role`).
+    pub role_arn: String,
     pub credentials: SessionCredentials,
     /// How deep in a chain of invocations the environment's current
     /// invocation is (1: invoked from outside), kept by the engine.
@@ -131,6 +133,7 @@ mod tests {
         assert_eq!(session_secret(&key), None, "outside any endpoint");
         let caller = Arc::new(Caller {
             function_arn: "arn:aws:lambda:us-east-1:0:function:f:$LATEST".into(),
+            role_arn: "arn:aws:iam::0:role/r".into(),
             credentials: creds.clone(),
             depth: Arc::new(3.into()),
         });

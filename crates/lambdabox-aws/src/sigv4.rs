@@ -1,8 +1,15 @@
-//! Verifying AWS Signature Version 4 (today: function URLs with `AuthType:
+//! Verifying AWS Signature Version 4, for every service that checks
+//! signatures (the dispatcher's `--auth iam`, function URLs with `AuthType:
 //! AWS_IAM`): the `Authorization` header form and the presigned query form.
 //! The signature is computed again from the request with the secret of the
-//! access key named in the credential scope (from the server's known
-//! `Credentials`) and compared in constant time.
+//! access key named in the credential scope (the server's known
+//! `Credentials`, or the calling environment's own session key) and
+//! compared in constant time.
+//!
+//! [`begin`] checks everything but the payload (the key, the service, the
+//! clock skew), so a large body can be hashed as it streams; [`Pending::finish`]
+//! then checks the signature with the body's SHA-256. [`verify`] does both
+//! for a body at hand.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -28,6 +35,11 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// The key a request was signed with, once its signature was checked (in
+/// the request's extensions, for the services that need to know who calls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedBy(pub String);
+
 /// Who signed a request that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -51,8 +63,34 @@ pub enum SigV4Error {
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
     )]
     Mismatch,
+    #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
+    PayloadMismatch,
 }
 
+impl SigV4Error {
+    /// AWS's error code for it in the JSON services (Lambda, Logs, API
+    /// Gateway): the unknown key is `UnrecognizedClientException`, a missing
+    /// signature `MissingAuthenticationTokenException`, anything else about
+    /// the signature `InvalidSignatureException`.
+    pub fn json_code(&self) -> &'static str {
+        match self {
+            SigV4Error::Missing => "MissingAuthenticationTokenException",
+            SigV4Error::UnknownAccessKey => "UnrecognizedClientException",
+            _ => "InvalidSignatureException",
+        }
+    }
+
+    /// The message AWS's JSON services give (a missing signature is
+    /// "Missing Authentication Token").
+    pub fn json_message(&self) -> String {
+        match self {
+            SigV4Error::Missing => "Missing Authentication Token".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+#[derive(Debug)]
 struct Authorization {
     access_key: String,
     date: String,
@@ -184,18 +222,13 @@ fn signature(secret: &str, auth: &Authorization, canonical_request: &str) -> Str
     hex(&hmac(&key, string_to_sign.as_bytes()))
 }
 
-fn canonical_request(req: &SignedRequest<'_>, auth: &Authorization) -> String {
+fn canonical_request(req: &SignedRequest<'_>, auth: &Authorization, payload: &str) -> String {
     let path = if req.path.is_empty() { "/" } else { req.path };
     let mut headers = String::new();
     for name in &auth.signed_headers {
         let values: Vec<&str> = req.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect();
         headers.push_str(&format!("{name}:{}\n", canonical_header_value(&values)));
     }
-    let payload = if auth.presigned {
-        "UNSIGNED-PAYLOAD".to_owned()
-    } else {
-        header(req.headers, "x-amz-content-sha256").map_or_else(|| hex(&Sha256::digest(req.body)), str::to_owned)
-    };
     format!(
         "{}\n{}\n{}\n{headers}\n{}\n{payload}",
         req.method,
@@ -216,8 +249,36 @@ pub fn verify(
     service: &str,
     now: DateTime<Utc>,
 ) -> Result<Caller, SigV4Error> {
+    begin(req, credentials, service, now)?.finish(req, &hex(&Sha256::digest(req.body)))
+}
+
+/// A request whose signature is well formed, from a known key, for the
+/// right service, in time; only the payload remains to be hashed.
+pub struct Pending {
+    auth: Authorization,
+    secret: String,
+}
+
+impl std::fmt::Debug for Pending {
+    // Never print the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending").field("access_key", &self.auth.access_key).finish_non_exhaustive()
+    }
+}
+
+/// Checks all but the payload (`req.body` is not read).
+pub fn begin(
+    req: &SignedRequest<'_>,
+    credentials: &Credentials,
+    service: &str,
+    now: DateTime<Utc>,
+) -> Result<Pending, SigV4Error> {
     let auth = parse(req)?;
-    let secret = credentials.secret(&auth.access_key).ok_or(SigV4Error::UnknownAccessKey)?;
+    let secret = credentials
+        .secret(&auth.access_key)
+        .map(str::to_owned)
+        .or_else(|| crate::session::session_secret(&auth.access_key))
+        .ok_or(SigV4Error::UnknownAccessKey)?;
     if auth.service != service {
         return Err(SigV4Error::WrongService { expected: service.to_owned() });
     }
@@ -229,11 +290,53 @@ pub fn verify(
     if !auth.signed_headers.iter().any(|h| h == "host") {
         return Err(SigV4Error::Mismatch);
     }
-    let expected = signature(secret, &auth, &canonical_request(req, &auth));
-    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err(SigV4Error::Mismatch);
+    Ok(Pending { auth, secret })
+}
+
+impl Pending {
+    /// The access key that signed.
+    pub fn access_key(&self) -> &str {
+        &self.auth.access_key
     }
-    Ok(Caller { access_key: auth.access_key })
+
+    /// Whether the signature covers the payload (not presigned, not
+    /// `UNSIGNED-PAYLOAD` or a streaming form): then the body's hash is
+    /// needed by [`Pending::finish`].
+    pub fn needs_payload(&self, req: &SignedRequest<'_>) -> bool {
+        !self.auth.presigned
+            && header(req.headers, "x-amz-content-sha256")
+                .is_none_or(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
+    /// Checks the signature, given the hex SHA-256 of the body as received.
+    /// A body that does not match a sent `x-amz-content-sha256` fails.
+    pub fn finish(self, req: &SignedRequest<'_>, body_sha256: &str) -> Result<Caller, SigV4Error> {
+        let auth = &self.auth;
+        let payload = if auth.presigned {
+            "UNSIGNED-PAYLOAD".to_owned()
+        } else {
+            match header(req.headers, "x-amz-content-sha256") {
+                Some(claimed) if self.needs_payload(req) => {
+                    if !claimed.eq_ignore_ascii_case(body_sha256) {
+                        return Err(SigV4Error::PayloadMismatch);
+                    }
+                    claimed.to_owned()
+                }
+                Some(claimed) => claimed.to_owned(),
+                None => body_sha256.to_owned(),
+            }
+        };
+        let expected = signature(&self.secret, auth, &canonical_request(req, auth, &payload));
+        if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+            return Err(SigV4Error::Mismatch);
+        }
+        Ok(Caller { access_key: self.auth.access_key })
+    }
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ use lambdabox_model::Region;
 #[derive(Debug, Clone)]
 pub struct EndpointCaller {
     pub function_name: String,
+    /// The function's execution role.
+    pub role: String,
     /// `$LATEST` or a version number.
     pub version: String,
     pub region: Region,

@@ -197,6 +197,7 @@ impl ExecutionEnvironment {
             (Some(inside), Some(credentials)) => {
                 let caller = EndpointCaller {
                     function_name: f.name.to_string(),
+                    role: f.role.clone(),
                     version: f.version.clone(),
                     region: spec.region.clone(),
                     credentials,

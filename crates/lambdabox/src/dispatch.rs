@@ -7,8 +7,8 @@
 //! | `Host` `<id>.lambda-url.<region>.localhost`, `<id>.execute-api.localhost`, or a `/_lambda-url/`, `/_execute-api/` path | the front door (function URLs, HTTP APIs) |
 //! | `Host` `s3.localhost`, `BUCKET.s3[.REGION].localhost` | S3 |
 //! | `X-Amz-Target: Logs_20140328.*` | CloudWatch Logs |
-//! | SigV4 credential scope service `s3`, `lambda`, `logs`, `apigateway` (paths under `/v2/`) | that service |
-//! | any other scope service (`sts`, `iam`, `ec2`, …) | not served: an error in that service's own protocol |
+//! | SigV4 credential scope service `s3`, `lambda`, `logs`, `sts`, `apigateway` (paths under `/v2/`) | that service |
+//! | any other scope service (`iam`, `ec2`, …) | not served: an error in that service's own protocol |
 //! | any other `X-Amz-Target` (unsigned) | not served (JSON protocol) |
 //! | a path under `/v2/apis` (unsigned) | API Gateway v2 |
 //! | a form-encoded body (unsigned) | not served (query protocol) |
@@ -16,11 +16,14 @@
 //!
 //! Adding a service is a crate exposing a router over its own state, one
 //! variant of [`Service`] and one line in [`classify`] and [`Dispatcher::route`].
+//!
+//! Under `--auth iam` the JSON and query services' requests are checked
+//! here ([`crate::auth`]) before the service sees them; S3 checks its own
+//! signatures, the front door each function URL's.
 
 use std::convert::Infallible;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use http::request::Parts;
@@ -37,6 +40,7 @@ pub enum Service {
     Lambda,
     Logs,
     ApiGatewayV2,
+    Sts,
     /// A service Lambdabox does not serve, by its signing name or target
     /// prefix, and the protocol to answer in.
     NotServed {
@@ -63,6 +67,7 @@ pub fn classify(parts: &Parts, s3_host: bool) -> Service {
             "s3" => Service::S3,
             "lambda" => Service::Lambda,
             "logs" => Service::Logs,
+            "sts" => Service::Sts,
             "apigateway" if parts.uri.path().starts_with("/v2/") => Service::ApiGatewayV2,
             other => {
                 Service::NotServed { service: other.to_owned(), protocol: Protocol::of_request(parts, Some(other)) }
@@ -91,6 +96,9 @@ pub struct Dispatcher {
     pub lambda: Router,
     pub logs: Router,
     pub apigateway: Router,
+    pub sts: Router,
+    /// Checks signatures (`--auth iam`); `None` under `--auth open`.
+    pub auth: Option<crate::auth::Authenticator>,
 }
 
 impl Dispatcher {
@@ -106,17 +114,40 @@ impl Dispatcher {
         let (parts, body) = request.into_parts();
         let service = classify(&parts, self.s3.addressed(&parts));
         let request = Request::from_parts(parts, body);
+        let request = match (&self.auth, signing(&service, &request)) {
+            (Some(auth), Some((name, protocol))) => match auth.check(request, name, protocol).await {
+                Ok(request) => request,
+                Err(refused) => return refused,
+            },
+            _ => request,
+        };
         match service {
             Service::FrontDoor => self.front_door.serve(request).await,
             Service::S3 => self.s3.serve(request).await,
             Service::Lambda => oneshot(self.lambda, request).await,
             Service::Logs => oneshot(self.logs, request).await,
             Service::ApiGatewayV2 => oneshot(self.apigateway, request).await,
+            Service::Sts => oneshot(self.sts, request).await,
             Service::NotServed { service, protocol } => {
                 tracing::info!(service, ?protocol, "a request for a service Lambdabox does not serve");
-                reply(ErrorReply::not_served(&service, protocol))
+                crate::auth::reply(ErrorReply::not_served(&service, protocol))
             }
         }
+    }
+}
+
+/// The signing name and protocol a service's requests are checked with
+/// under `--auth iam`; `None` for the services that check their own (S3,
+/// the front door), those not served, and GetFunction's download links
+/// (`Code.Location`, a capability by content hash, like AWS's presigned URL).
+fn signing(service: &Service, request: &Request) -> Option<(&'static str, Protocol)> {
+    match service {
+        Service::Lambda if request.uri().path().starts_with("/_lambdabox/code/") => None,
+        Service::Lambda => Some(("lambda", Protocol::RestJson)),
+        Service::Logs => Some(("logs", Protocol::Json)),
+        Service::ApiGatewayV2 => Some(("apigateway", Protocol::RestJson)),
+        Service::Sts => Some(("sts", Protocol::Query)),
+        Service::FrontDoor | Service::S3 | Service::NotServed { .. } => None,
     }
 }
 
@@ -125,17 +156,6 @@ async fn oneshot(router: Router, request: Request) -> Response {
         Ok(response) => response,
         Err(never) => match never {},
     }
-}
-
-fn reply(error: ErrorReply) -> Response {
-    let mut response = Response::new(Body::from(error.body));
-    *response.status_mut() = http::StatusCode::from_u16(error.status).unwrap_or(http::StatusCode::BAD_REQUEST);
-    for (name, value) in error.headers {
-        if let Ok(value) = http::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
-    response
 }
 
 #[cfg(test)]
@@ -208,10 +228,7 @@ mod tests {
             Service::NotServed { service, protocol } => (service, protocol),
             other => panic!("{other:?}"),
         };
-        assert_eq!(
-            not_served(&parts("POST", "/", &[("authorization", &signed("sts")), form])),
-            ("sts".into(), Protocol::Query)
-        );
+        assert_eq!(classify(&parts("POST", "/", &[("authorization", &signed("sts")), form]), false), Service::Sts);
         assert_eq!(
             not_served(&parts("POST", "/", &[("authorization", &signed("iam")), form])),
             ("iam".into(), Protocol::Query)

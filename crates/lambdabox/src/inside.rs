@@ -31,12 +31,13 @@ impl lambdabox_engine::InsideEndpoint for InsideEndpoint {
         caller: EndpointCaller,
         stop: tokio::sync::oneshot::Receiver<()>,
     ) -> tokio::task::JoinHandle<()> {
-        let EndpointCaller { function_name, version, region, credentials, depth } = caller;
+        let EndpointCaller { function_name, role, version, region, credentials, depth } = caller;
         let caller = Arc::new(Caller {
             function_arn: format!(
                 "arn:aws:lambda:{region}:{}:function:{function_name}:{version}",
                 self.account.as_str()
             ),
+            role_arn: role,
             credentials,
             depth,
         });

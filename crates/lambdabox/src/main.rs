@@ -1,6 +1,7 @@
 //! The `lambdabox` binary: command line, configuration, wiring and graceful
 //! shutdown.
 
+mod auth;
 mod builtin_s3;
 mod dispatch;
 mod inside;

@@ -53,6 +53,13 @@ pub struct ServeArgs {
     /// on AWS calls AWS with its execution role's credentials).
     #[arg(long, env = "LAMBDABOX_NO_FUNCTION_ENDPOINT")]
     no_function_endpoint: bool,
+    /// `open`: requests are not authenticated (anyone who reaches the port
+    /// can deploy and run code; the default, for a laptop). `iam`: every
+    /// request must carry a valid SigV4 signature from a key of
+    /// `--credentials` (or a function's own session key, through its
+    /// endpoint), answered with each service's own error otherwise.
+    #[arg(long, env = "LAMBDABOX_AUTH", value_enum, default_value_t = crate::auth::AuthMode::Open)]
+    auth: crate::auth::AuthMode,
     /// Puts no AWS SDK into the Python and Node.js runtimes. By default the
     /// versions pinned in the repo (boto3; the JavaScript v3 clients) are
     /// installed once from PyPI and npm at the first start and mounted
@@ -408,8 +415,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         front_door_port: front_port,
     });
     let logs = lambdabox_logs::http::router(logs, args.region.clone());
-    let app =
-        crate::dispatch::Dispatcher { front_door: front_door.clone(), s3, lambda, logs, apigateway }.into_router();
+    let sts = lambdabox_sts::router(args.account_id.clone());
+    let auth = match args.auth {
+        crate::auth::AuthMode::Open => None,
+        crate::auth::AuthMode::Iam => Some(crate::auth::Authenticator { credentials: args.credentials.clone() }),
+    };
+    let app = crate::dispatch::Dispatcher { front_door: front_door.clone(), s3, lambda, logs, apigateway, sts, auth }
+        .into_router();
     // Every environment started from here on serves the same services
     // inside its own network namespace.
     if !args.no_function_endpoint {
@@ -428,6 +440,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
     let shutdown = shutdown_signal()?;
     let mut stdout = std::io::stdout().lock();
+    match args.auth {
+        crate::auth::AuthMode::Open => writeln!(
+            stdout,
+            "lambdabox: --auth open: requests are NOT authenticated; anyone who can reach http://{addr} can deploy and run code (serve --auth iam checks signatures)"
+        ),
+        crate::auth::AuthMode::Iam => writeln!(
+            stdout,
+            "lambdabox: --auth iam: every request must be signed (SigV4) with a key of --credentials"
+        ),
+    }
+    .context("write the auth line")?;
     writeln!(stdout, "lambdabox ready: listening on http://{addr}").context("write ready line")?;
     stdout.flush().context("flush ready line")?;
     drop(stdout);

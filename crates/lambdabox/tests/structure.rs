@@ -12,8 +12,14 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 /// One crate per served API.
-const SERVICES: &[&str] =
-    &["lambdabox-lambda", "lambdabox-s3", "lambdabox-logs", "lambdabox-apigateway", "lambdabox-frontdoor"];
+const SERVICES: &[&str] = &[
+    "lambdabox-lambda",
+    "lambdabox-s3",
+    "lambdabox-logs",
+    "lambdabox-apigateway",
+    "lambdabox-frontdoor",
+    "lambdabox-sts",
+];
 
 /// Crates that must not depend on any other Lambdabox crate.
 const INDEPENDENT: &[&str] =

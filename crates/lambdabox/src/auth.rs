@@ -1,0 +1,197 @@
+//! `serve --auth iam`: the dispatcher checks that every request to a JSON
+//! service (Lambda, CloudWatch Logs, API Gateway, STS, and every service
+//! added later) carries a valid SigV4 signature from a known access key, with
+//! `lambdabox_aws::sigv4` — the one implementation every service shares —
+//! before the service sees it. S3 checks its own the same way inside s3s
+//! (the same keys, the environment's session key included), and the front
+//! door checks per function URL (`AuthType`).
+//!
+//! A body up to [`BUFFERED_MAX`] is read first and the signature checked
+//! with its hash; a larger one is hashed as it streams and checked when it
+//! ends: a body that fails ends in an error, before any handler (which
+//! reads its whole body before acting) can act on it.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::response::Response;
+use http_body_util::BodyExt;
+use hyper::body::Frame;
+use lambdabox_aws::sigv4::{self, Pending, SigV4Error, SignedBy, SignedRequest};
+use lambdabox_aws::{ErrorReply, Protocol};
+use lambdabox_model::Credentials;
+use sha2::{Digest, Sha256};
+
+/// Bodies read whole before their signature is checked.
+pub const BUFFERED_MAX: usize = 8 << 20;
+
+/// Whether requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    /// No request is authenticated (a laptop's default).
+    Open,
+    /// Every request must be signed with SigV4 by a known key.
+    Iam,
+}
+
+/// Checks signatures against the known credentials.
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    pub credentials: Credentials,
+}
+
+impl Authenticator {
+    /// The request, its body ready to read, if its signature for
+    /// `signing_name` holds; else the refusal in `protocol`'s shape.
+    pub async fn check(&self, request: Request, signing_name: &str, protocol: Protocol) -> Result<Request, Response> {
+        let (mut parts, body) = request.into_parts();
+        let headers = header_pairs(&parts);
+        let query = parts.uri.query().unwrap_or("").to_owned();
+        let signed = SignedRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: &query,
+            headers: &headers,
+            body: &[],
+        };
+        let refuse = |e: SigV4Error| refusal(&e, protocol);
+        let pending = sigv4::begin(&signed, &self.credentials, signing_name, chrono::Utc::now()).map_err(refuse)?;
+        let key = SignedBy(pending.access_key().to_owned());
+        if !pending.needs_payload(&signed) {
+            pending.finish(&signed, "").map_err(refuse)?;
+            parts.extensions.insert(key);
+            return Ok(Request::from_parts(parts, body));
+        }
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let chunked = parts.headers.contains_key(http::header::TRANSFER_ENCODING);
+        if !chunked && declared.is_none_or(|n| n <= BUFFERED_MAX as u64) {
+            let bytes = http_body_util::Limited::new(body, BUFFERED_MAX)
+                .collect()
+                .await
+                .map_err(|_| {
+                    reply(ErrorReply::new(
+                        protocol,
+                        400,
+                        "SerializationException",
+                        "The request body could not be read",
+                    ))
+                })?
+                .to_bytes();
+            pending.finish(&signed, &sigv4::sha256_hex(&bytes)).map_err(refuse)?;
+            parts.extensions.insert(key);
+            return Ok(Request::from_parts(parts, Body::from(bytes)));
+        }
+        let owned = OwnedSigned { method: parts.method.to_string(), path: parts.uri.path().to_owned(), query, headers };
+        parts.extensions.insert(key);
+        let body = VerifyingBody { inner: body, hasher: Sha256::new(), pending: Some((pending, owned)) };
+        Ok(Request::from_parts(parts, Body::new(body)))
+    }
+}
+
+/// The refusal of a request whose signature does not hold: 403 in the
+/// REST-JSON services, 400 in the JSON-RPC ones, as AWS answers.
+pub fn refusal(error: &SigV4Error, protocol: Protocol) -> Response {
+    let status = if protocol == Protocol::Json || protocol == Protocol::Query { 400 } else { 403 };
+    let (code, message) = match protocol {
+        Protocol::Query => match error {
+            SigV4Error::Missing => ("MissingAuthenticationToken", "Request is missing Authentication Token".to_owned()),
+            SigV4Error::UnknownAccessKey => ("InvalidClientTokenId", error.to_string()),
+            SigV4Error::Expired { .. } => ("RequestExpired", error.to_string()),
+            _ => ("SignatureDoesNotMatch", error.to_string()),
+        },
+        _ => (error.json_code(), error.json_message()),
+    };
+    let status = if protocol == Protocol::Query && !matches!(error, SigV4Error::Missing | SigV4Error::Malformed) {
+        403
+    } else {
+        status
+    };
+    reply(ErrorReply::new(protocol, status, code, &message))
+}
+
+pub fn reply(error: ErrorReply) -> Response {
+    let mut response = Response::new(Body::from(error.body));
+    *response.status_mut() = http::StatusCode::from_u16(error.status).unwrap_or(http::StatusCode::BAD_REQUEST);
+    for (name, value) in error.headers {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+fn header_pairs(parts: &http::request::Parts) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    // HTTP/1.1 clients sign `host`; a request with an absolute URI may not carry it.
+    if !pairs.iter().any(|(k, _)| k == "host")
+        && let Some(authority) = parts.uri.authority()
+    {
+        pairs.push(("host".to_owned(), authority.to_string()));
+    }
+    pairs
+}
+
+struct OwnedSigned {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+}
+
+/// A body whose signature is checked when it ends.
+struct VerifyingBody {
+    inner: Body,
+    hasher: Sha256,
+    pending: Option<(Pending, OwnedSigned)>,
+}
+
+impl hyper::body::Body for VerifyingBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.hasher.update(data);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(None) => {
+                let Some((pending, owned)) = this.pending.take() else { return Poll::Ready(None) };
+                let hash: String = this.hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect();
+                let signed = SignedRequest {
+                    method: &owned.method,
+                    path: &owned.path,
+                    query: &owned.query,
+                    headers: &owned.headers,
+                    body: &[],
+                };
+                match pending.finish(&signed, &hash) {
+                    Ok(_) => Poll::Ready(None),
+                    Err(error) => Poll::Ready(Some(Err(axum::Error::new(error)))),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pending.is_none() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
