@@ -200,3 +200,20 @@ def handler(event, context):
     out = json.loads(resp["Payload"].read())
     assert "FunctionError" not in resp, out
     assert out == {"body": "signed inside", "me": f"arn:aws:sts::000000000000:assumed-role/app-role/{name}", "functions": True}
+
+
+def test_a_functions_credentials_are_refused_on_the_main_port(iam_server):
+    lam = client(iam_server, "lambda")
+    name = unique_name("creds")
+    code = "import os\ndef handler(e, c):\n    return {k: os.environ[k] for k in ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']}\n"
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": make_zip({"app.py": code})})
+    creds = json.loads(lam.invoke(FunctionName=name)["Payload"].read())
+    outside = boto3.client(
+        "lambda", endpoint_url=iam_server.url, region_name=REGION,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"], config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        outside.list_functions()
+    assert e.value.response["Error"]["Code"] == "UnrecognizedClientException"
