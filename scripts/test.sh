@@ -38,6 +38,9 @@ echo "==> runtime interface clients' unit tests (Python, Node.js, Java)"
 node --test runtimes/nodejs/test/ || status=1
 bash runtimes/java/test.sh || status=1
 
+echo "==> pytest tests/conformance (generated from botocore's models)"
+(cd tests/conformance && ../../.venv/bin/pytest -q) || status=1
+
 echo "==> pytest tests/e2e (LAMBDABOX_BIN=$LAMBDABOX_BIN)"
 .venv/bin/pytest tests/e2e -q -p no:cacheprovider || status=1
 

@@ -90,3 +90,39 @@ def lam(server):
 @pytest.fixture
 def lam_west(server):
     return server.client("us-west-2")
+
+
+# --------------------------------------------------------------------------
+# Every response any test receives through boto3 is checked against its
+# operation's output shape in botocore's model (tests/conformance/model.py):
+# a test whose responses break the contract fails, naming the member.
+# --------------------------------------------------------------------------
+
+import sys as _sys  # noqa: E402
+
+_sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
+
+import boto3 as _boto3  # noqa: E402
+from model import validate as _validate  # noqa: E402
+
+_VIOLATIONS: list[str] = []
+
+
+def _check_response(http_response=None, parsed=None, model=None, **_kwargs):
+    if model is None or parsed is None or http_response is None or http_response.status_code >= 300:
+        return
+    body = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
+    for problem in _validate(model.output_shape, body).problems:
+        _VIOLATIONS.append(f"{model.service_model.service_name}.{model.name}{problem}")
+
+
+_boto3.setup_default_session()
+_boto3.DEFAULT_SESSION._session.register("after-call", _check_response)
+
+
+@pytest.fixture(autouse=True)
+def responses_match_their_output_shapes():
+    _VIOLATIONS.clear()
+    yield
+    found, _VIOLATIONS[:] = list(_VIOLATIONS), []
+    assert not found, f"responses outside their output shape (botocore's model): {found[:10]}"

@@ -28,7 +28,9 @@ impl ControlPlane {
             message: format!("Value {} at 'runtime' failed to satisfy constraint: {}", e.value, e.constraint),
         })?;
         spec.validate_handler(handler)?;
-        Ok(runtime.to_owned())
+        // An alias (the seed's `java-1.8.0-openjdk`) is stored as the
+        // identifier it names: AWS only ever answers its own identifiers.
+        Ok(spec.identifier.to_string())
     }
     pub async fn create_function(&self, region: &Region, req: CreateFunction) -> Result<FunctionView, ControlError> {
         let function = self.function_ref(region, &req.function_name, "functionName")?;
