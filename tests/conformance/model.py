@@ -63,6 +63,12 @@ def value_for(name: str, shape: Shape, depth: int = 0):
         if shape.enum:
             return shape.enum[0]
         low = shape.metadata.get("min", 1) or 1
+        high = shape.metadata.get("max")
+        pattern = shape.metadata.get("pattern")
+        if pattern:
+            for candidate in CANDIDATES:
+                if len(candidate) >= low and (high is None or len(candidate) <= high) and fullmatch(pattern, candidate):
+                    return candidate
         return "a" * max(low, 1)
     if t in ("integer", "long"):
         return max(shape.metadata.get("min", 1) or 1, 1)
@@ -75,6 +81,32 @@ def value_for(name: str, shape: Shape, depth: int = 0):
     if t == "blob":
         return b"{}"
     return None
+
+
+# Values tried, in order, for a string member with a pattern: the first that
+# matches its pattern and lengths is used.
+CANDIDATES = [
+    "a",
+    "conformance-1",
+    "1",
+    "lambda:InvokeFunction",
+    "s3.amazonaws.com",
+    "000000000000",
+    "arn:aws:lambda:us-east-1:000000000000:function:conformance-missing-fn",
+    "arn:aws:iam::000000000000:role/conformance",
+    "arn:aws:s3:::conformance-bucket",
+    "arn:aws:kms:us-east-1:000000000000:key/conformance",
+    "o-a1b2c3d4e5",
+    "us-east-1",
+    "2026-01-01T00:00:00.000+0000",
+]
+
+
+def fullmatch(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(java_regex(pattern), value, re.DOTALL) is not None
+    except re.error:
+        return False
 
 
 def minimal_request(op: OperationModel) -> dict:
