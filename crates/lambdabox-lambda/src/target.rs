@@ -45,6 +45,27 @@ impl FromRequestParts<AppState> for FunctionTarget {
             .find(|(key, _)| *key == "name")
             .map(|(_, value)| value.to_owned())
             .ok_or_else(|| ApiError::not_found("The function is not named in the path"))?;
-        Ok(Self { region, name, qualifier: query_value(parts.uri.query(), "Qualifier") })
+        let qualifier = query_value(parts.uri.query(), "Qualifier");
+        if let Some(q) = &qualifier {
+            check_qualifier(q)?;
+        }
+        Ok(Self { region, name, qualifier })
     }
+}
+
+/// The `Qualifier` member's constraints in Lambda's model (every operation
+/// that takes one: at most 128 characters of `(|[a-zA-Z0-9$_-]+)`), checked
+/// before anything is looked up, as AWS validates a request first.
+pub const QUALIFIER_PATTERN: &str = "(|[a-zA-Z0-9$_-]+)";
+
+fn check_qualifier(q: &str) -> Result<(), ApiError> {
+    use lambdabox_model::ValidationError;
+    let error = if q.chars().count() > 128 {
+        ValidationError::max_length(q, "qualifier", 128)
+    } else if !q.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'$' | b'_' | b'-')) {
+        ValidationError::pattern(q, "qualifier", QUALIFIER_PATTERN)
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::from(lambdabox_control::ControlError::from(error)))
 }
