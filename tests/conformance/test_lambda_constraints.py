@@ -53,6 +53,10 @@ OVERRIDES = {
 NOT_BOUNDARIES = {
     ("FunctionName", "exactly-max"): "the 170 characters allow an ARN; a plain name has at most 64 "
     "(API reference, FunctionName: 'The length constraint applies only to the full ARN')",
+    ("Timeout", "exactly-max"): "the model's 5400 is for functions on capacity providers; others have "
+    "at most 900 s (Lambda quotas: 'Function timeout: 900 seconds (15 minutes)')",
+    ("MemorySize", "exactly-max"): "the model's 32768 is for functions on capacity providers; others have "
+    "at most 10,240 MB (Lambda quotas: 'Function memory allocation: 128 MB to 10,240 MB')",
 }
 
 

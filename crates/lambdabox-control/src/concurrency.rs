@@ -128,6 +128,9 @@ impl ControlPlane {
         if requested < 1 {
             return Err(ValidationError::min_value(requested, "provisionedConcurrentExecutions", 1).into());
         }
+        // The identifier's constraints first, as AWS validates a request
+        // before it applies the operation's rules.
+        self.function_ref(region, function, "functionName")?;
         let qualifier = qualifier.unwrap_or("$LATEST");
         if qualifier == "$LATEST" {
             return Err(ControlError::ProvisionedOnLatest);

@@ -51,6 +51,12 @@ impl ControlPlane {
             );
         }
         let role = parse_role(req.role.as_deref().unwrap_or_default())?;
+        // Each member's own constraints (ValidationException) come before
+        // the rules between members, as AWS validates a request first.
+        let description = parse_description(req.description.as_deref().unwrap_or_default())?;
+        let timeout = req.timeout.map(Timeout::parse).transpose()?.unwrap_or_default();
+        let memory_size = req.memory_size.map(MemorySize::parse).transpose()?.unwrap_or_default();
+        let ephemeral_storage = req.ephemeral_storage.map(EphemeralStorage::parse).transpose()?.unwrap_or_default();
         let (Some(runtime), Some(handler)) = (req.runtime, req.handler) else {
             return Err(ControlError::RuntimeAndHandlerRequired);
         };
@@ -61,10 +67,10 @@ impl ControlPlane {
             runtime,
             handler,
             role,
-            description: parse_description(req.description.as_deref().unwrap_or_default())?,
-            timeout: req.timeout.map(Timeout::parse).transpose()?.unwrap_or_default(),
-            memory_size: req.memory_size.map(MemorySize::parse).transpose()?.unwrap_or_default(),
-            ephemeral_storage: req.ephemeral_storage.map(EphemeralStorage::parse).transpose()?.unwrap_or_default(),
+            description,
+            timeout,
+            memory_size,
+            ephemeral_storage,
             environment: req.environment.map(Environment::parse).transpose()?,
             layers: self.layers(region, req.layers.unwrap_or_default()).await?,
             vpc: req.vpc.map(vpc_config),

@@ -131,12 +131,43 @@ pub async fn get_configuration(
     Ok(Json(configuration(&view)))
 }
 
+/// ListFunctions' `MasterRegion` in Lambda's model.
+const MASTER_REGION_PATTERN: &str = "ALL|[a-z]{2}(-gov)?-[a-z]+-\\d{1}";
+
+fn master_region_ok(region: &str) -> bool {
+    if region == "ALL" {
+        return true;
+    }
+    let parts: Vec<&str> = region.split('-').collect();
+    let (head, rest) = parts.split_first().map_or((&"", &[][..]), |(h, r)| (h, r));
+    let rest = if rest.first() == Some(&"gov") { &rest[1..] } else { rest };
+    head.len() == 2
+        && head.bytes().all(|b| b.is_ascii_lowercase())
+        && rest.len() == 2
+        && !rest[0].is_empty()
+        && rest[0].bytes().all(|b| b.is_ascii_lowercase())
+        && rest[1].len() == 1
+        && rest[1].bytes().all(|b| b.is_ascii_digit())
+}
+
 pub async fn list(
     State(state): State<AppState>,
     RequestRegion(region): RequestRegion,
     uri: Uri,
 ) -> Result<Json<ListFunctionsResponse>, ApiError> {
     let max_items = crate::body::max_items(&uri)?;
+    if let Some(version) = query_value(uri.query(), "FunctionVersion").filter(|v| v != "ALL") {
+        let error = lambdabox_model::ValidationError::new(
+            version,
+            "functionVersion",
+            "Member must satisfy enum value set: [ALL]",
+        );
+        return Err(ApiError::from(lambdabox_control::ControlError::from(error)));
+    }
+    if let Some(region) = query_value(uri.query(), "MasterRegion").filter(|r| !master_region_ok(r)) {
+        let error = lambdabox_model::ValidationError::pattern(&region, "masterRegion", MASTER_REGION_PATTERN);
+        return Err(ApiError::from(lambdabox_control::ControlError::from(error)));
+    }
     let marker = query_value(uri.query(), "Marker");
     let page = state.invoker.control().list_functions(&region, marker.as_deref(), max_items).await?;
     Ok(Json(ListFunctionsResponse {
