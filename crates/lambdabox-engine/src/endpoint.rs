@@ -31,22 +31,13 @@ pub struct EndpointCaller {
 
 /// Serves an environment's endpoint listener. Implemented by the binary.
 pub trait InsideEndpoint: Send + Sync + std::fmt::Debug + 'static {
-    /// Serves `listener` for `caller` until `stop` resolves (the
-    /// environment is retired) or the task is aborted.
-    fn serve(
-        &self,
-        listener: tokio::net::TcpListener,
-        caller: EndpointCaller,
-        stop: tokio::sync::oneshot::Receiver<()>,
-    ) -> tokio::task::JoinHandle<()>;
+    /// Serves `listener` for `caller` until the task is aborted (the
+    /// environment is retired; its connections end with its processes).
+    fn serve(&self, listener: tokio::net::TcpListener, caller: EndpointCaller) -> tokio::task::JoinHandle<()>;
 }
 
-/// What an environment keeps of its endpoint: the serving task and the
-/// signal that stops it.
-pub(crate) struct EndpointTask {
-    task: tokio::task::JoinHandle<()>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
+/// The task serving an environment's endpoint, aborted when dropped.
+pub(crate) struct EndpointTask(tokio::task::JoinHandle<()>);
 
 impl EndpointTask {
     pub(crate) fn start(
@@ -56,16 +47,12 @@ impl EndpointTask {
     ) -> std::io::Result<Self> {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        Ok(Self { task: endpoint.serve(listener, caller, stopped), stop: Some(stop) })
+        Ok(Self(endpoint.serve(listener, caller)))
     }
 }
 
 impl Drop for EndpointTask {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.abort();
+        self.0.abort();
     }
 }

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::endpoint::{EndpointCaller, EndpointTask, InsideEndpoint};
 use crate::ids::HostUid;
-use crate::layout::{AWS_ENDPOINT_ADDR, RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
+use crate::layout::{AWS_ENDPOINT_ADDR, RUNTIME_API_ADDR, SPARE_TMP_BYTES, attach_network, base_env, output_pipe};
 use crate::logs::{LogStream, Report};
 use crate::runtimes::argv;
 use crate::spares::Spare;
@@ -465,7 +465,7 @@ async fn create(config: &EngineConfig, spec: &EnvironmentSpec, assignment: Assig
         stderr,
     };
     let cgroups = config.cgroups.clone();
-    let config = config.clone();
+    let network = config.network.clone();
     let sandbox_id = id.to_owned();
     let (sandbox, listener, endpoint, lease) = tokio::task::spawn_blocking(move || {
         let sandbox_error = |source| EngineError::Sandbox { id: sandbox_id.clone(), source };
@@ -474,7 +474,7 @@ async fn create(config: &EngineConfig, spec: &EnvironmentSpec, assignment: Assig
         let listener = sandbox.listen_tcp(addr).map_err(sandbox_error)?;
         let endpoint =
             sandbox.listen_tcp(AWS_ENDPOINT_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
-        let lease = attach_network(&config, &sandbox)?;
+        let lease = attach_network(network.as_ref(), &sandbox)?;
         Ok::<_, EngineError>((sandbox, listener, endpoint, lease))
     })
     .await
@@ -486,19 +486,6 @@ async fn create(config: &EngineConfig, spec: &EnvironmentSpec, assignment: Assig
 /// listeners, the network lease, the output pipe's read end, the host uid.
 type Created =
     (Sandbox, std::net::TcpListener, std::net::TcpListener, Option<lambdabox_network::Lease>, OwnedFd, HostUid);
-
-/// Gives a sandbox its `eth0` on the function network, when there is one
-/// (blocking: runs `ip`).
-pub(crate) fn attach_network(
-    config: &EngineConfig,
-    sandbox: &Sandbox,
-) -> Result<Option<lambdabox_network::Lease>, EngineError> {
-    let Some(network) = &config.network else { return Ok(None) };
-    network
-        .attach(sandbox.pid().as_raw())
-        .map(Some)
-        .map_err(|source| EngineError::Network { id: sandbox.id().to_owned(), source })
-}
 
 /// A custom runtime needs an executable `bootstrap` in the package or, when
 /// the package has none, in a layer (`/opt/bootstrap`); AWS's messages when

@@ -2,7 +2,8 @@
 //! environments built for a cold start (`environment.rs`) and the spare
 //! sandboxes and zygotes built ahead (`spares.rs`): where the Runtime API
 //! listens, the variables every runtime starts with, the size of a spare's
-//! `/tmp`, and the pipe a sandbox's output goes to.
+//! `/tmp`, the pipe a sandbox's output goes to, and its place on the
+//! function network.
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -39,4 +40,17 @@ pub(crate) fn base_env() -> Vec<(String, String)> {
         ("LANG".into(), "en_US.UTF-8".into()),
         ("TZ".into(), ":UTC".into()),
     ]
+}
+
+/// Gives a sandbox its `eth0` on the function network, when there is one
+/// (blocking: runs `ip`).
+pub(crate) fn attach_network(
+    network: Option<&lambdabox_network::FunctionNetwork>,
+    sandbox: &lambdabox_sandbox::Sandbox,
+) -> Result<Option<lambdabox_network::Lease>, EngineError> {
+    let Some(network) = network else { return Ok(None) };
+    network
+        .attach(sandbox.pid().as_raw())
+        .map(Some)
+        .map_err(|source| EngineError::Network { id: sandbox.id().to_owned(), source })
 }

@@ -30,7 +30,7 @@ use lambdabox_model::RuntimeFamily;
 use lambdabox_sandbox::{Assignment, BindMount, Limits, Sandbox, SpareSpec};
 
 use crate::ids::{HostUid, IdPool};
-use crate::layout::{AWS_ENDPOINT_ADDR, RUNTIME_API_ADDR, SPARE_TMP_BYTES, base_env, output_pipe};
+use crate::layout::{AWS_ENDPOINT_ADDR, RUNTIME_API_ADDR, SPARE_TMP_BYTES, attach_network, base_env, output_pipe};
 use crate::{EngineConfig, EngineError};
 
 /// How long after a spare is taken the pool starts to refill it, so the
@@ -206,7 +206,7 @@ impl Spares {
             sandbox.listen_tcp(RUNTIME_API_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
         let endpoint =
             sandbox.listen_tcp(AWS_ENDPOINT_ADDR.parse().expect("a valid socket address")).map_err(sandbox_error)?;
-        let lease = crate::environment::attach_network(&self.config, &sandbox)?;
+        let lease = attach_network(self.config.network.as_ref(), &sandbox)?;
         if let SpareKind::Zygote { family, runtime_dir, empty_dir } = &self.kind {
             let mut env = base_env();
             env.extend(crate::runtimes::family_env(*family).into_iter().map(|(k, v)| (k.into(), v.into())));

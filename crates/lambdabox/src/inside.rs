@@ -25,12 +25,7 @@ pub struct InsideEndpoint {
 }
 
 impl lambdabox_engine::InsideEndpoint for InsideEndpoint {
-    fn serve(
-        &self,
-        listener: tokio::net::TcpListener,
-        caller: EndpointCaller,
-        stop: tokio::sync::oneshot::Receiver<()>,
-    ) -> tokio::task::JoinHandle<()> {
+    fn serve(&self, listener: tokio::net::TcpListener, caller: EndpointCaller) -> tokio::task::JoinHandle<()> {
         let EndpointCaller { function_name, role, version, region, credentials, depth } = caller;
         let caller = Arc::new(Caller {
             function_arn: format!(
@@ -46,10 +41,8 @@ impl lambdabox_engine::InsideEndpoint for InsideEndpoint {
         }));
         let limits = self.limits;
         tokio::spawn(async move {
-            let stop = async {
-                let _ = stop.await;
-            };
-            if let Err(error) = crate::listener::serve(listener, app, limits, stop).await {
+            // Runs until the engine aborts it when the environment is retired.
+            if let Err(error) = crate::listener::serve(listener, app, limits, std::future::pending()).await {
                 tracing::warn!(%error, "an environment's endpoint failed");
             }
         })
