@@ -117,6 +117,18 @@ impl ErrorReply {
         Self { status, headers, body }
     }
 
+    /// As an HTTP response (any body that can be made from bytes).
+    pub fn into_response<B: From<Vec<u8>>>(self) -> http::Response<B> {
+        let mut response = http::Response::new(B::from(self.body));
+        *response.status_mut() = http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::BAD_REQUEST);
+        for (name, value) in self.headers {
+            if let Ok(value) = http::HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+
     /// The answer to a request for a service Lambdabox does not serve.
     pub fn not_served(service: &str, protocol: Protocol) -> Self {
         let message = format!(

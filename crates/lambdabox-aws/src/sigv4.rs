@@ -334,6 +334,23 @@ impl Pending {
     }
 }
 
+/// A request's headers as a signature covers them: lower-case names, each
+/// value as sent, and `host` from the URI when a request with an absolute
+/// URI does not carry the header.
+pub fn header_pairs(parts: &http::request::Parts) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    if !pairs.iter().any(|(k, _)| k == "host")
+        && let Some(authority) = parts.uri.authority()
+    {
+        pairs.push(("host".to_owned(), authority.to_string()));
+    }
+    pairs
+}
+
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))

@@ -12,7 +12,7 @@ use lambdabox_model::Region;
 use crate::event::{EventContext, EventV2, HttpRequest};
 use crate::host::host_name;
 use crate::response;
-use crate::serve::{Invocation, build, header_pairs, host_of, set_header, text};
+use crate::serve::{Invocation, build, host_of, set_header, text};
 use crate::{Inner, json_body};
 use lambdabox_aws::sigv4::{self, SigV4Error, SignedRequest};
 use lambdabox_gateway::payload::PayloadVersion;
@@ -31,7 +31,7 @@ impl Inner {
         let mut authorizer = None;
         let mut account_id = "anonymous".to_owned();
         if url.auth_type == "AWS_IAM" {
-            let headers = header_pairs(parts);
+            let headers = sigv4::header_pairs(parts);
             let signed = SignedRequest {
                 method: parts.method.as_str(),
                 path: parts.uri.path(),

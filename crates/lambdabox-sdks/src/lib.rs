@@ -113,19 +113,20 @@ pub struct InstallOptions {
     pub parallel: usize,
 }
 
-/// The directory `sdk` is (or will be) installed in under `root`.
-pub fn install_dir(root: &Path, sdk: Sdk) -> PathBuf {
-    root.join(format!("{}-{}", sdk.name(), &sdk.lock().digest()[..16]))
+/// The directory `sdk` is (or will be) installed in under `root`: named by
+/// its lock's digest.
+fn install_dir(root: &Path, sdk: Sdk, lock: &Lock) -> PathBuf {
+    root.join(format!("{}-{}", sdk.name(), &lock.digest()[..16]))
 }
 
 /// Installs `sdk` under `root` unless it is there already. Prints a line on
 /// the console when it has to fetch.
 pub async fn ensure(root: &Path, sdk: Sdk, options: &InstallOptions) -> Result<Installed, SdkError> {
-    let dir = install_dir(root, sdk);
+    let lock = sdk.lock();
+    let dir = install_dir(root, sdk, &lock);
     if dir.is_dir() {
         return Ok(Installed { sdk, dir, fresh: false });
     }
-    let lock = sdk.lock();
     let started = Instant::now();
     let size = match lock.size() {
         0 => String::new(),

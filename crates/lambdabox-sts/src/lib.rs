@@ -98,24 +98,9 @@ fn form_pairs(s: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, then `%XX`.
 fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let hex = |b: u8| char::from(b).to_digit(16);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some() => {
-                let (hi, lo) = (hex(bytes[i + 1]).unwrap_or(0), hex(bytes[i + 2]).unwrap_or(0));
-                out.push((hi * 16 + lo) as u8);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
 fn xml(body: String) -> Response {
@@ -125,15 +110,7 @@ fn xml(body: String) -> Response {
 }
 
 fn error(status: u16, code: &str, message: &str) -> Response {
-    let reply = ErrorReply::new(Protocol::Query, status, code, message);
-    let mut response = Response::new(Body::from(reply.body));
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_REQUEST);
-    for (name, value) in reply.headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
-    response
+    ErrorReply::new(Protocol::Query, status, code, message).into_response()
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ impl Authenticator {
     /// `signing_name` holds; else the refusal in `protocol`'s shape.
     pub async fn check(&self, request: Request, signing_name: &str, protocol: Protocol) -> Result<Request, Response> {
         let (mut parts, body) = request.into_parts();
-        let headers = header_pairs(&parts);
+        let headers = sigv4::header_pairs(&parts);
         let query = parts.uri.query().unwrap_or("").to_owned();
         let signed = SignedRequest {
             method: parts.method.as_str(),
@@ -75,12 +75,8 @@ impl Authenticator {
                 .collect()
                 .await
                 .map_err(|_| {
-                    reply(ErrorReply::new(
-                        protocol,
-                        400,
-                        "SerializationException",
-                        "The request body could not be read",
-                    ))
+                    ErrorReply::new(protocol, 400, "SerializationException", "The request body could not be read")
+                        .into_response()
                 })?
                 .to_bytes();
             pending.finish(&signed, &sigv4::sha256_hex(&bytes)).map_err(refuse)?;
@@ -112,33 +108,7 @@ pub fn refusal(error: &SigV4Error, protocol: Protocol) -> Response {
     } else {
         status
     };
-    reply(ErrorReply::new(protocol, status, code, &message))
-}
-
-pub fn reply(error: ErrorReply) -> Response {
-    let mut response = Response::new(Body::from(error.body));
-    *response.status_mut() = http::StatusCode::from_u16(error.status).unwrap_or(http::StatusCode::BAD_REQUEST);
-    for (name, value) in error.headers {
-        if let Ok(value) = http::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
-    response
-}
-
-fn header_pairs(parts: &http::request::Parts) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    // HTTP/1.1 clients sign `host`; a request with an absolute URI may not carry it.
-    if !pairs.iter().any(|(k, _)| k == "host")
-        && let Some(authority) = parts.uri.authority()
-    {
-        pairs.push(("host".to_owned(), authority.to_string()));
-    }
-    pairs
+    ErrorReply::new(protocol, status, code, &message).into_response()
 }
 
 struct OwnedSigned {

@@ -130,7 +130,7 @@ impl Dispatcher {
             Service::Sts => oneshot(self.sts, request).await,
             Service::NotServed { service, protocol } => {
                 tracing::info!(service, ?protocol, "a request for a service Lambdabox does not serve");
-                crate::auth::reply(ErrorReply::not_served(&service, protocol))
+                ErrorReply::not_served(&service, protocol).into_response()
             }
         }
     }
