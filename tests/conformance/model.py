@@ -158,6 +158,12 @@ def validate(shape: Shape | None, value, path: str = "", out: Violations | None 
             validate(shape.value, v, f"{path}[{k!r}]", out)
         return out
     if t == "string":
+        if shape.name == "policyDocumentType" and isinstance(value, dict):
+            # botocore decodes IAM's URL-encoded policy documents into dicts
+            # (its `json_decode_policies` handler); the JSON must be a policy.
+            if not isinstance(value.get("Statement"), (list, dict)):
+                out.add(path, "a policy document without a Statement")
+            return out
         if not isinstance(value, str):
             out.add(path, f"expected a string, got {type(value).__name__}")
             return out

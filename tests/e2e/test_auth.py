@@ -41,6 +41,13 @@ def iam_server(data_root, server_logs):
 
     srv = Server(data_root / f"auth-{uuid.uuid4().hex[:6]}", server_logs, name="auth-iam")
     srv.start(env={"LAMBDABOX_AUTH": "iam"})
+    # Under iam, a function's role must exist and trust Lambda (iam:PassRole);
+    # its policies are what the function may do.
+    iam = client(srv, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(RoleName="app-role", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     yield srv
     if srv.running:
         srv.stop()
@@ -96,6 +103,7 @@ CALLS = {
     "logs": lambda c: c.describe_log_groups(),
     "apigatewayv2": lambda c: c.get_apis(),
     "sts": lambda c: c.get_caller_identity(),
+    "iam": lambda c: c.list_users(),
     "s3": lambda c: c.list_buckets(),
 }
 
@@ -107,6 +115,7 @@ CALLS = {
         ("logs", "InvalidSignatureException", "UnrecognizedClientException"),
         ("apigatewayv2", "InvalidSignatureException", "UnrecognizedClientException"),
         ("sts", "SignatureDoesNotMatch", "InvalidClientTokenId"),
+        ("iam", "SignatureDoesNotMatch", "InvalidClientTokenId"),
         ("s3", "SignatureDoesNotMatch", "InvalidAccessKeyId"),
     ],
 )

@@ -63,7 +63,30 @@ pub fn router(store: Arc<GatewayStore>, config: ApiGatewayConfig) -> Router {
         .route("/v2/apis/{api}/stages/{id}", get(stages::get_stage).delete(stages::delete_stage))
         .method_not_allowed_fallback(not_supported)
         .fallback(not_supported)
+        .layer(axum::middleware::from_fn(authorize))
         .with_state(inner)
+}
+
+/// Under `--auth iam`, whether the caller may perform the request: API
+/// Gateway's IAM actions are its HTTP methods (`apigateway:GET`, …) on the
+/// resource path (`arn:aws:apigateway:REGION::/apis/ID/routes`), as AWS's
+/// service authorization reference gives them.
+async fn authorize(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if let Some(identity) = lambdabox_identity::context::current() {
+        let (parts, body) = request.into_parts();
+        let region = lambdabox_aws::CredentialScope::of(&parts).map(|s| s.region).unwrap_or_default();
+        let path = parts.uri.path().strip_prefix("/v2").unwrap_or(parts.uri.path());
+        let action = format!("apigateway:{}", parts.method);
+        let resource = format!("arn:aws:apigateway:{region}::{path}");
+        if let Err(denied) = identity.authorize_with(&action, &resource, None, |_| {}) {
+            let mut response =
+                (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({ "message": denied.message }))).into_response();
+            response.headers_mut().insert("x-amzn-ErrorType", HeaderValue::from_static("AccessDeniedException"));
+            return response;
+        }
+        return next.run(axum::extract::Request::from_parts(parts, body)).await;
+    }
+    next.run(request).await
 }
 
 /// An operation this API does not serve (UpdateApi, tags, …): API Gateway's

@@ -6,6 +6,7 @@
 //! service's own protocol.
 
 pub mod protocol;
+pub mod query;
 pub mod scope;
 pub mod session;
 pub mod sigv4;

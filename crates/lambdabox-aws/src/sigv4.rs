@@ -242,10 +242,22 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Where the secret of an access key is found: the `--credentials` list,
+/// or the identity directory (IAM users' keys, STS sessions).
+pub trait SecretSource {
+    fn secret(&self, access_key_id: &str) -> Option<String>;
+}
+
+impl SecretSource for Credentials {
+    fn secret(&self, access_key_id: &str) -> Option<String> {
+        Credentials::secret(self, access_key_id).map(str::to_owned)
+    }
+}
+
 /// Checks a request's signature for `service` against the known credentials.
 pub fn verify(
     req: &SignedRequest<'_>,
-    credentials: &Credentials,
+    credentials: &dyn SecretSource,
     service: &str,
     now: DateTime<Utc>,
 ) -> Result<Caller, SigV4Error> {
@@ -269,14 +281,13 @@ impl std::fmt::Debug for Pending {
 /// Checks all but the payload (`req.body` is not read).
 pub fn begin(
     req: &SignedRequest<'_>,
-    credentials: &Credentials,
+    credentials: &dyn SecretSource,
     service: &str,
     now: DateTime<Utc>,
 ) -> Result<Pending, SigV4Error> {
     let auth = parse(req)?;
     let secret = credentials
         .secret(&auth.access_key)
-        .map(str::to_owned)
         .or_else(|| crate::session::session_secret(&auth.access_key))
         .ok_or(SigV4Error::UnknownAccessKey)?;
     if auth.service != service {

@@ -28,16 +28,20 @@ use axum::extract::Request;
 use bytes::Bytes;
 use http::request::Parts;
 use lambdabox_gateway::GatewayStore;
+use lambdabox_identity::Directory;
 use lambdabox_invoker::Invoker;
-use lambdabox_model::{AccountId, Credentials};
+use lambdabox_model::AccountId;
 
 /// What the front door needs to know about the server.
 #[derive(Debug, Clone)]
 pub struct FrontDoorConfig {
     /// The account in request contexts.
     pub account: AccountId,
-    /// The credentials `AWS_IAM` function URLs check signatures against.
-    pub credentials: Credentials,
+    /// Who signed an `AWS_IAM` function URL request (keys and principals).
+    pub directory: Arc<Directory>,
+    /// Under `--auth iam`, an `AWS_IAM` URL's caller must also be allowed
+    /// `lambda:InvokeFunctionUrl` (its own policies or the function's).
+    pub enforce_policies: bool,
 }
 
 pub(crate) struct Inner {

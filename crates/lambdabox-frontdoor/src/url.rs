@@ -16,6 +16,8 @@ use crate::serve::{Invocation, build, host_of, set_header, text};
 use crate::{Inner, json_body};
 use lambdabox_aws::sigv4::{self, SigV4Error, SignedRequest};
 use lambdabox_gateway::payload::PayloadVersion;
+use lambdabox_identity::policy::{PolicyDocument, PolicyKind};
+use lambdabox_identity::{Principal, RequestIdentity};
 
 fn forbidden() -> Response<Body> {
     text(StatusCode::FORBIDDEN, "application/json", r#"{"Message":"Forbidden"}"#)
@@ -26,6 +28,36 @@ fn bad_gateway() -> Response<Body> {
 }
 
 impl Inner {
+    /// Whether `principal` may call an `AWS_IAM` URL: `lambda:InvokeFunctionUrl`
+    /// on its function, with `lambda:FunctionUrlAuthType` `AWS_IAM`, allowed
+    /// by the caller's policies or the function's.
+    async fn may_invoke_url(&self, url: &lambdabox_gateway::model::UrlConfig, principal: &Principal) -> bool {
+        let region = Region::parse(&url.region).unwrap_or_default();
+        let account = self.config.account.as_str();
+        let base = format!("arn:aws:lambda:{region}:{account}:function:{}", url.function_name);
+        let resource = url.qualifier.as_ref().map_or(base.clone(), |q| format!("{base}:{q}"));
+        let identity = RequestIdentity {
+            principal: principal.clone(),
+            directory: self.config.directory.clone(),
+            secure_transport: false,
+            source_ip: None,
+        };
+        let extra = |cx: &mut lambdabox_identity::policy::ConditionContext| {
+            cx.set("lambda:FunctionUrlAuthType", "AWS_IAM");
+        };
+        if identity.authorize_with("lambda:InvokeFunctionUrl", &resource, None, extra).is_ok() {
+            return true;
+        }
+        let policy = self
+            .invoker
+            .control()
+            .get_policy(&region, &url.function_name, url.qualifier.as_deref())
+            .await
+            .ok()
+            .and_then(|view| PolicyDocument::parse(&view.policy, PolicyKind::Resource).ok());
+        policy.is_some_and(|p| identity.authorize_with("lambda:InvokeFunctionUrl", &resource, Some(&p), extra).is_ok())
+    }
+
     pub(crate) async fn serve_url(&self, url_id: &str, parts: &Parts, req: HttpRequest) -> Response<Body> {
         let Some(url) = self.store.url(url_id) else { return forbidden() };
         let mut authorizer = None;
@@ -39,18 +71,25 @@ impl Inner {
                 headers: &headers,
                 body: &req.body,
             };
-            match sigv4::verify(&signed, &self.config.credentials, "lambda", chrono::Utc::now()) {
+            match sigv4::verify(&signed, &*self.config.directory, "lambda", chrono::Utc::now()) {
                 Ok(caller) => {
-                    let account = self.config.account.as_str();
-                    account_id = account.to_owned();
+                    let token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+                    let principal = match self.config.directory.principal(&caller.access_key, token) {
+                        Ok(p) => p,
+                        Err(_) => return forbidden(),
+                    };
+                    if self.config.enforce_policies && !self.may_invoke_url(&url, &principal).await {
+                        return forbidden();
+                    }
+                    account_id = principal.account.clone();
                     authorizer = Some(serde_json::json!({ "iam": {
                         "accessKey": caller.access_key,
-                        "accountId": account,
-                        "callerId": caller.access_key,
+                        "accountId": principal.account,
+                        "callerId": principal.user_id(),
                         "cognitoIdentity": null,
                         "principalOrgId": null,
-                        "userArn": format!("arn:aws:iam::{account}:root"),
-                        "userId": account,
+                        "userArn": principal.arn(),
+                        "userId": principal.user_id(),
                     }}));
                 }
                 Err(SigV4Error::Missing) => return forbidden(),

@@ -27,6 +27,11 @@ impl ApiError {
         Self::user(StatusCode::BAD_REQUEST, "InvalidRequestContentException", message)
     }
 
+    /// A 403 `AccessDeniedException` (a policy refused the request).
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::user(StatusCode::FORBIDDEN, "AccessDeniedException", message)
+    }
+
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
         Self::user(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
     }

@@ -76,6 +76,8 @@ pub async fn create(
         ))
         .into());
     };
+    crate::access::authorize_create(&state, &region, &function_name)?;
+    crate::access::pass_role(req.role.as_deref())?;
     let code = req.code.unwrap_or_default();
     let FunctionCode { zip_file, s3_bucket, s3_key, s3_object_version, image_uri } = code;
     let input = CreateFunction {
@@ -200,6 +202,7 @@ pub async fn update_configuration(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionConfiguration>, ApiError> {
     let req: UpdateFunctionConfigurationRequest = json(body, "UpdateFunctionConfiguration")?;
+    crate::access::pass_role(req.role.as_deref())?;
     let input = UpdateFunctionConfiguration {
         runtime: req.runtime,
         handler: req.handler,

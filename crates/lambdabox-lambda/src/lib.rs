@@ -2,6 +2,7 @@
 //! parses the request, calls the control plane and renders the result (or
 //! the error) in AWS's shapes; no Lambda rule lives here.
 
+mod access;
 mod account;
 mod body;
 mod concurrency;

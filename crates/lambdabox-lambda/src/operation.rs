@@ -9,7 +9,7 @@
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
@@ -74,11 +74,22 @@ pub fn name(method: &Method, route: &str) -> Option<&'static str> {
     Some(op)
 }
 
-/// Middleware (a route layer): runs the rest of the request with its
-/// operation's name in [`current`], under its body limits
-/// ([`crate::limits`]).
+/// Middleware (a route layer): authorises the request (`--auth iam`,
+/// [`crate::access`]), then runs the rest of it with its operation's name
+/// in [`current`], under its body limits ([`crate::limits`]).
 pub async fn name_operation(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let op = request.extensions().get::<MatchedPath>().and_then(|route| name(request.method(), route.as_str()));
+    let request = match op {
+        Some(op) => {
+            let (mut parts, body) = request.into_parts();
+            let allowed = OPERATION.scope(op, crate::access::authorize_route(&state, op, &mut parts)).await;
+            if let Err(denied) = allowed {
+                return denied.into_response();
+            }
+            Request::from_parts(parts, body)
+        }
+        None => request,
+    };
     let limited = crate::limits::apply(&state.body_budget, op, request, next);
     match op {
         Some(op) => OPERATION.scope(op, limited).await,

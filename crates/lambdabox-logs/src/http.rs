@@ -25,7 +25,13 @@ async fn handle(State((api, default_region)): State<(LogsApi, Region)>, parts: P
         .and_then(|scope| Region::parse(&scope.region))
         .unwrap_or(default_region);
     match (parts.method == axum::http::Method::POST && parts.uri.path() == "/", operation(&parts.headers)) {
-        (true, Some(op)) => serve(&api, region.as_str(), op, body).await,
+        (true, Some(op)) => match authorize(region.as_str(), op, &body) {
+            Ok(()) => serve(&api, region.as_str(), op, body).await,
+            Err(denied) => json(
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({"__type": "AccessDeniedException", "message": denied.message}),
+            ),
+        },
         _ => {
             let body = serde_json::json!({
                 "__type": "UnknownOperationException",
@@ -34,6 +40,26 @@ async fn handle(State((api, default_region)): State<(LogsApi, Region)>, parts: P
             json(StatusCode::BAD_REQUEST, &body)
         }
     }
+}
+
+/// Under `--auth iam`, whether the caller may perform `logs:OPERATION` on
+/// the log group (and stream) the body names, as AWS's service
+/// authorization reference gives each operation's resource
+/// (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:log-stream:STREAM]`), or
+/// `*` for those that name none.
+fn authorize(region: &str, operation: &str, body: &[u8]) -> Result<(), lambdabox_identity::AccessDenied> {
+    let Some(identity) = lambdabox_identity::context::current() else { return Ok(()) };
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = |k: &str| value.get(k).and_then(|v| v.as_str());
+    let account = identity.directory.account();
+    let resource = match (text("logGroupName"), text("logStreamName")) {
+        (Some(group), Some(stream)) => {
+            format!("arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}")
+        }
+        (Some(group), None) => format!("arn:aws:logs:{region}:{account}:log-group:{group}"),
+        (None, _) => "*".to_owned(),
+    };
+    identity.authorize_with(&format!("logs:{operation}"), &resource, None, |_| {})
 }
 
 /// The operation a request's `X-Amz-Target` names, when it is one of

@@ -8,6 +8,7 @@
 //! [`S3Endpoint::serve`] answers them, and [`S3Endpoint::read_object`] lets
 //! Lambdabox read objects itself (deployment packages, layers).
 
+mod access;
 mod checksum;
 mod error;
 mod files;
@@ -19,7 +20,9 @@ mod unimplemented;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lambdabox_model::{Credentials, Region};
+use lambdabox_aws::sigv4::SecretSource;
+use lambdabox_identity::Directory;
+use lambdabox_model::Region;
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Result, s3_error};
@@ -31,12 +34,15 @@ use crate::service::Backend;
 use crate::store::MetaStore;
 
 /// How the endpoint is set up.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct S3Config {
     /// Where buckets and objects are kept (`meta.db`, `files/`, `tmp/`).
     pub data_dir: PathBuf,
-    /// The credentials SigV4 signatures are checked against.
-    pub credentials: Credentials,
+    /// Where the secrets SigV4 signatures are checked against come from.
+    pub secrets: Arc<dyn SecretSource + Send + Sync>,
+    /// Under `--auth iam`, the directory every request is authorised
+    /// against ([`access`]); `None` allows every signed request.
+    pub authorizer: Option<Arc<Directory>>,
     /// The region buckets report (GetBucketLocation, HeadBucket).
     pub region: Region,
     /// The domain of virtual-hosted-style names: `BUCKET.s3.DOMAIN[:port]`,
@@ -46,8 +52,19 @@ pub struct S3Config {
 }
 
 impl S3Config {
-    pub fn new(data_dir: PathBuf, credentials: Credentials, region: Region) -> Self {
-        Self { data_dir, credentials, region, domain: "localhost".to_owned() }
+    pub fn new(data_dir: PathBuf, secrets: Arc<dyn SecretSource + Send + Sync>, region: Region) -> Self {
+        Self { data_dir, secrets, authorizer: None, region, domain: "localhost".to_owned() }
+    }
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("data_dir", &self.data_dir)
+            .field("authorizer", &self.authorizer.is_some())
+            .field("region", &self.region)
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +81,7 @@ struct Inner {
 }
 
 /// The known credentials as s3s's secret-key source.
-struct KnownCredentials(Credentials);
+struct KnownCredentials(Arc<dyn SecretSource + Send + Sync>);
 
 #[async_trait::async_trait]
 impl S3Auth for KnownCredentials {
@@ -86,7 +103,7 @@ impl S3Endpoint {
     /// Opens (creating) the data dir, removes what a crash left behind
     /// (temporary files, files no metadata names) and builds the service.
     pub fn open(config: S3Config) -> Result<Self, S3Error> {
-        let S3Config { data_dir, credentials, region, domain } = config;
+        let S3Config { data_dir, secrets, authorizer, region, domain } = config;
         if domain.is_empty()
             || domain.split('.').any(|l| l.is_empty() || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         {
@@ -102,7 +119,10 @@ impl S3Endpoint {
         }
         let backend = Backend { store: Arc::new(store), files, region };
         let mut builder = S3ServiceBuilder::new(backend.clone());
-        builder.set_auth(KnownCredentials(credentials));
+        builder.set_auth(KnownCredentials(secrets));
+        if let Some(directory) = authorizer {
+            builder.set_access(access::PolicyAccess { directory });
+        }
         builder.set_host(route::LocalDomain { domain: domain.clone() });
         builder.set_route(unimplemented::Unimplemented { domain: domain.clone() });
         let service = builder.build();

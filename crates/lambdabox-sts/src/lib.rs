@@ -1,106 +1,141 @@
-//! The STS API, the subset tools call first (query protocol, XML, as
+//! The STS API, the subset deployments call (query protocol, XML, as
 //! `aws sts …` and boto3 send it): `GetCallerIdentity`, which deployment
 //! tools (Terraform, the CDK, the SAM CLI) call at start-up to learn the
-//! account. The caller is the key that signed the request (checked by the
-//! dispatcher under `--auth iam`; read from the credential scope under
-//! `--auth open`): a key from `--credentials` is the account's root, an
-//! execution environment's session key is its function's assumed role, as
-//! on AWS (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION`). Other STS
-//! operations get STS's `InvalidAction`.
+//! account, and `AssumeRole`, which hands out temporary credentials for a
+//! role whose trust policy allows the caller. The caller is the key that
+//! signed the request (checked by the dispatcher under `--auth iam`; read
+//! from the credential scope under `--auth open`): a key from
+//! `--credentials` is the account's root, an IAM user's key that user, a
+//! session key (from `AssumeRole`, or an execution environment's) the
+//! role session, as on AWS (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+//! Other STS operations get STS's `InvalidAction`.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use lambdabox_aws::sigv4::SignedBy;
+use lambdabox_aws::query::{QueryParams, element, response_xml};
 use lambdabox_aws::{CredentialScope, ErrorReply, Protocol};
-use lambdabox_model::AccountId;
+use lambdabox_identity::policy::ConditionContext;
+use lambdabox_identity::{AssumeRoleError, Directory, Principal};
 
 const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// The STS routes (`POST /` with a form body, or `GET /?Action=…`).
-pub fn router(account: AccountId) -> Router {
+pub fn router(directory: Arc<Directory>) -> Router {
     Router::new().fallback(move |request: Request| {
-        let account = account.clone();
-        async move { serve(request, &account).await }
+        let directory = directory.clone();
+        async move { serve(request, &directory).await }
     })
 }
 
-async fn serve(request: Request, account: &AccountId) -> Response {
+async fn serve(request: Request, directory: &Directory) -> Response {
     let (parts, body) = request.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, 1 << 20).await {
         Ok(bytes) => bytes,
         Err(_) => return error(413, "RequestEntityTooLarge", "The request body is too large"),
     };
-    let mut params = form_pairs(parts.uri.query().unwrap_or(""));
-    params.extend(form_pairs(&String::from_utf8_lossy(&body)));
-    let action = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str()).unwrap_or("");
+    let params = QueryParams::parse(parts.uri.query().unwrap_or(""), &body);
+    let action = params.action();
+    let (caller, context) = caller(&parts, directory);
     match action {
-        "GetCallerIdentity" => {
-            let key = parts
-                .extensions
-                .get::<SignedBy>()
-                .map(|s| s.0.clone())
-                .or_else(|| CredentialScope::of(&parts).map(|s| s.access_key));
-            let (arn, user_id) = identity(account, key.as_deref());
-            let request_id = uuid::Uuid::new_v4();
-            xml(format!(
-                "<GetCallerIdentityResponse xmlns=\"{NAMESPACE}\"><GetCallerIdentityResult>\
-                 <Arn>{arn}</Arn><UserId>{user_id}</UserId><Account>{account}</Account>\
-                 </GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\
-                 </GetCallerIdentityResponse>",
-                account = account.as_str()
-            ))
-        }
+        "GetCallerIdentity" => xml(response_xml(
+            action,
+            NAMESPACE,
+            Some(&format!(
+                "{}{}{}",
+                element("Arn", &caller.arn()),
+                element("UserId", &caller.user_id()),
+                element("Account", &caller.account)
+            )),
+        )),
+        "AssumeRole" => assume_role(&params, directory, &caller, &context),
         "" => error(400, "MissingAction", "Missing Action"),
         other => error(400, "InvalidAction", &format!("Could not find operation {other} for version 2011-06-15")),
     }
 }
 
-/// The ARN and user id of whoever signed with `key`.
-fn identity(account: &AccountId, key: Option<&str>) -> (String, String) {
-    if let Some(caller) = lambdabox_aws::session::caller()
-        && key.is_none_or(|k| k == caller.credentials.access_key_id)
-    {
-        let role = caller.role_arn.rsplit('/').next().unwrap_or("role");
-        let function = caller.function_arn.split(":function:").nth(1).and_then(|f| f.split(':').next()).unwrap_or("");
-        let role_id = role_id(&caller.role_arn);
-        return (
-            format!("arn:aws:sts::{}:assumed-role/{role}/{function}", account.as_str()),
-            format!("{role_id}:{function}"),
+/// Who is calling: the identity the dispatcher established (`--auth iam`),
+/// else whoever the signing key names, else the account's root.
+fn caller(parts: &http::request::Parts, directory: &Directory) -> (Principal, ConditionContext) {
+    if let Some(identity) = lambdabox_identity::context::current() {
+        return (identity.principal.clone(), identity.context());
+    }
+    let token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+    let principal = CredentialScope::of(parts)
+        .and_then(|scope| directory.principal(&scope.access_key, token).ok())
+        .unwrap_or_else(|| Principal::root(directory.account()));
+    (principal, ConditionContext::default())
+}
+
+fn validation(message: String) -> Response {
+    error(400, "ValidationError", &format!("1 validation error detected: {message}"))
+}
+
+fn assume_role(
+    params: &QueryParams,
+    directory: &Directory,
+    caller: &Principal,
+    context: &ConditionContext,
+) -> Response {
+    let Some(role_arn) = params.get("RoleArn") else {
+        return validation("Value null at 'roleArn' failed to satisfy constraint: Member must not be null".into());
+    };
+    let Some(session) = params.get("RoleSessionName") else {
+        return validation(
+            "Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null".into(),
         );
+    };
+    if !(20..=2048).contains(&role_arn.len()) {
+        return validation(format!(
+            "Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20"
+        ));
     }
-    (format!("arn:aws:iam::{}:root", account.as_str()), account.as_str().to_owned())
-}
-
-/// A stable `AROA…` id for a role ARN (21 characters, as AWS's).
-fn role_id(role_arn: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut state: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut out = String::from("AROA");
-    for i in 0..17u64 {
-        for b in role_arn.bytes().chain(i.to_le_bytes()) {
-            state = (state ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    if !(2..=64).contains(&session.len())
+        || !session.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    {
+        return validation(format!(
+            "Value '{session}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        ));
+    }
+    let duration = match params.get("DurationSeconds").map(str::parse::<u32>) {
+        None => None,
+        Some(Ok(d)) if (900..=43200).contains(&d) => Some(d),
+        Some(_) => {
+            return validation(format!(
+                "Value '{}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+                params.get("DurationSeconds").unwrap_or("")
+            ));
         }
-        out.push(char::from(ALPHABET[(state % 32) as usize]));
+    };
+    match directory.assume_role(caller, context, role_arn, session, duration) {
+        Ok((credentials, role)) => {
+            let expiration = chrono::DateTime::from_timestamp(credentials.expiration, 0)
+                .unwrap_or_default()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            let arn = format!("arn:aws:sts::{}:assumed-role/{}/{session}", directory.account(), role.name);
+            let result = format!(
+                "<AssumedRoleUser>{}{}</AssumedRoleUser><Credentials>{}{}{}{}</Credentials>",
+                element("AssumedRoleId", &format!("{}:{session}", role.role_id)),
+                element("Arn", &arn),
+                element("AccessKeyId", &credentials.access_key_id),
+                element("SecretAccessKey", &credentials.secret),
+                element("SessionToken", &credentials.token),
+                element("Expiration", &expiration),
+            );
+            xml(response_xml("AssumeRole", NAMESPACE, Some(&result)))
+        }
+        Err(AssumeRoleError::AccessDenied(message)) => error(403, "AccessDenied", &message),
+        Err(AssumeRoleError::Validation(message)) => error(400, "ValidationError", &message),
+        Err(AssumeRoleError::Store(e)) => {
+            tracing::error!(error = %e, "AssumeRole failed");
+            error(500, "InternalFailure", "An internal error occurred")
+        }
     }
-    out
-}
-
-fn form_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-/// `application/x-www-form-urlencoded` decoding: `+` is a space, then `%XX`.
-fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
 fn xml(body: String) -> Response {
@@ -116,10 +151,17 @@ fn error(status: u16, code: &str, message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambdabox_identity::IdentityStore;
+    use lambdabox_identity::store::NewRole;
     use tower::ServiceExt;
 
-    async fn call(body: &str) -> (StatusCode, String) {
-        let app = router(AccountId::parse("123456789012").unwrap());
+    fn directory() -> Arc<Directory> {
+        let store = IdentityStore::open_in_memory("123456789012").unwrap();
+        Arc::new(Directory::new(Arc::new(store), lambdabox_model::Credentials::default()))
+    }
+
+    async fn call(directory: &Arc<Directory>, body: &str) -> (StatusCode, String) {
+        let app = router(directory.clone());
         let request = axum::http::Request::post("/")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(body.to_owned()))
@@ -132,25 +174,42 @@ mod tests {
 
     #[tokio::test]
     async fn get_caller_identity_names_the_account_root() {
-        let (status, body) = call("Action=GetCallerIdentity&Version=2011-06-15").await;
+        let (status, body) = call(&directory(), "Action=GetCallerIdentity&Version=2011-06-15").await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("<Arn>arn:aws:iam::123456789012:root</Arn>"), "{body}");
         assert!(body.contains("<Account>123456789012</Account>"), "{body}");
     }
 
     #[tokio::test]
-    async fn other_actions_are_stss_invalid_action() {
-        let (status, body) = call("Action=AssumeRoleWithSAML&Version=2011-06-15").await;
+    async fn assume_role_honours_the_trust_policy() {
+        let d = directory();
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+        d.store.create_role(NewRole { name: "deployer", assume_role_policy: trust, ..Default::default() }).unwrap();
+        let (status, body) = call(
+            &d,
+            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeployer&RoleSessionName=ci",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("<Arn>arn:aws:sts::123456789012:assumed-role/deployer/ci</Arn>"), "{body}");
+        let key = body.split("<AccessKeyId>").nth(1).and_then(|s| s.split('<').next()).unwrap();
+        assert!(key.starts_with("ASIA"));
+        let lambda_only = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        d.store.create_role(NewRole { name: "exec", assume_role_policy: lambda_only, ..Default::default() }).unwrap();
+        let (status, body) =
+            call(&d, "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fexec&RoleSessionName=ci")
+                .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+        let (status, body) = call(&d, "Action=AssumeRole&RoleSessionName=ci").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(body.contains("<Code>InvalidAction</Code>"), "{body}");
+        assert!(body.contains("Value null at 'roleArn'"), "{body}");
     }
 
-    #[test]
-    fn role_ids_are_stable_and_shaped_like_awss() {
-        let a = role_id("arn:aws:iam::1:role/a");
-        assert_eq!(a, role_id("arn:aws:iam::1:role/a"));
-        assert_ne!(a, role_id("arn:aws:iam::1:role/b"));
-        assert_eq!(a.len(), 21);
-        assert_eq!(decode("a%2Fb+c"), "a/b c");
+    #[tokio::test]
+    async fn other_actions_are_stss_invalid_action() {
+        let (status, body) = call(&directory(), "Action=AssumeRoleWithSAML&Version=2011-06-15").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("<Code>InvalidAction</Code>"), "{body}");
     }
 }

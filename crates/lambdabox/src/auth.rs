@@ -1,9 +1,13 @@
 //! `serve --auth iam`: the dispatcher checks that every request to a JSON
-//! service (Lambda, CloudWatch Logs, API Gateway, STS, and every service
-//! added later) carries a valid SigV4 signature from a known access key, with
-//! `lambdabox_aws::sigv4` — the one implementation every service shares —
-//! before the service sees it. S3 checks its own the same way inside s3s
-//! (the same keys, the environment's session key included), and the front
+//! or query service (Lambda, CloudWatch Logs, API Gateway, IAM, STS, and
+//! every service added later) carries a valid SigV4 signature from a known
+//! access key, with `lambdabox_aws::sigv4` — the one implementation every
+//! service shares — before the service sees it, and finds who signed it in
+//! the identity directory (`--credentials` roots, IAM users' keys, STS
+//! sessions, environments' keys). The service then runs inside
+//! [`lambdabox_identity::context::scope`] with that caller, and authorises
+//! each operation through the shared policy evaluation. S3 checks its own
+//! signatures the same way inside s3s (the same directory), and the front
 //! door checks per function URL (`AuthType`).
 //!
 //! A body up to [`BUFFERED_MAX`] is read first and the signature checked
@@ -21,8 +25,9 @@ use http_body_util::BodyExt;
 use hyper::body::Frame;
 use lambdabox_aws::sigv4::{self, Pending, SigV4Error, SignedBy, SignedRequest};
 use lambdabox_aws::{ErrorReply, Protocol};
-use lambdabox_model::Credentials;
+use lambdabox_identity::{AuthnError, Directory, RequestIdentity};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Bodies read whole before their signature is checked.
 pub const BUFFERED_MAX: usize = 8 << 20;
@@ -36,16 +41,57 @@ pub enum AuthMode {
     Iam,
 }
 
-/// Checks signatures against the known credentials.
+/// Checks signatures against the identity directory.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
-    pub credentials: Credentials,
+    pub directory: Arc<Directory>,
 }
 
 impl Authenticator {
-    /// The request, its body ready to read, if its signature for
-    /// `signing_name` holds; else the refusal in `protocol`'s shape.
-    pub async fn check(&self, request: Request, signing_name: &str, protocol: Protocol) -> Result<Request, Response> {
+    /// The request, its body ready to read, and who signed it, if its
+    /// signature for `signing_name` holds; else the refusal in
+    /// `protocol`'s shape.
+    pub async fn check(
+        &self,
+        request: Request,
+        signing_name: &str,
+        protocol: Protocol,
+    ) -> Result<(Request, Arc<RequestIdentity>), Response> {
+        let (request, key) = self.verify(request, signing_name, protocol).await?;
+        let token = request
+            .headers()
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| crate::auth::query_token(request.uri().query()));
+        let principal = match self.directory.principal(&key, token.as_deref()) {
+            Ok(p) => p,
+            Err(AuthnError::InvalidToken | AuthnError::UnknownKey) => {
+                return Err(refusal(&SigV4Error::UnknownAccessKey, protocol));
+            }
+            Err(AuthnError::Store(e)) => {
+                tracing::error!(error = %e, "the identity store failed");
+                return Err(
+                    ErrorReply::new(protocol, 500, "InternalFailure", "The identity store failed").into_response()
+                );
+            }
+        };
+        let identity = RequestIdentity {
+            principal,
+            directory: self.directory.clone(),
+            secure_transport: request.uri().scheme_str() == Some("https"),
+            source_ip: None,
+        };
+        Ok((request, Arc::new(identity)))
+    }
+
+    /// The request and the access key that signed it, if its signature holds.
+    async fn verify(
+        &self,
+        request: Request,
+        signing_name: &str,
+        protocol: Protocol,
+    ) -> Result<(Request, String), Response> {
         let (mut parts, body) = request.into_parts();
         let headers = sigv4::header_pairs(&parts);
         let query = parts.uri.query().unwrap_or("").to_owned();
@@ -57,12 +103,13 @@ impl Authenticator {
             body: &[],
         };
         let refuse = |e: SigV4Error| refusal(&e, protocol);
-        let pending = sigv4::begin(&signed, &self.credentials, signing_name, chrono::Utc::now()).map_err(refuse)?;
-        let key = SignedBy(pending.access_key().to_owned());
+        let pending = sigv4::begin(&signed, &*self.directory, signing_name, chrono::Utc::now()).map_err(refuse)?;
+        let access_key = pending.access_key().to_owned();
+        let key = SignedBy(access_key.clone());
         if !pending.needs_payload(&signed) {
             pending.finish(&signed, "").map_err(refuse)?;
             parts.extensions.insert(key);
-            return Ok(Request::from_parts(parts, body));
+            return Ok((Request::from_parts(parts, body), access_key));
         }
         let declared = parts
             .headers
@@ -81,13 +128,21 @@ impl Authenticator {
                 .to_bytes();
             pending.finish(&signed, &sigv4::sha256_hex(&bytes)).map_err(refuse)?;
             parts.extensions.insert(key);
-            return Ok(Request::from_parts(parts, Body::from(bytes)));
+            return Ok((Request::from_parts(parts, Body::from(bytes)), access_key));
         }
         let owned = OwnedSigned { method: parts.method.to_string(), path: parts.uri.path().to_owned(), query, headers };
         parts.extensions.insert(key);
         let body = VerifyingBody { inner: body, hasher: Sha256::new(), pending: Some((pending, owned)) };
-        Ok(Request::from_parts(parts, Body::new(body)))
+        Ok((Request::from_parts(parts, Body::new(body)), access_key))
     }
+}
+
+/// `X-Amz-Security-Token` of a presigned URL.
+fn query_token(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .find_map(|p| p.strip_prefix("X-Amz-Security-Token="))
+        .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
 }
 
 /// The refusal of a request whose signature does not hold: 403 in the

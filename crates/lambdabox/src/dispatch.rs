@@ -7,8 +7,8 @@
 //! | `Host` `<id>.lambda-url.<region>.localhost`, `<id>.execute-api.localhost`, or a `/_lambda-url/`, `/_execute-api/` path | the front door (function URLs, HTTP APIs) |
 //! | `Host` `s3.localhost`, `BUCKET.s3[.REGION].localhost` | S3 |
 //! | `X-Amz-Target: Logs_20140328.*` | CloudWatch Logs |
-//! | SigV4 credential scope service `s3`, `lambda`, `logs`, `sts`, `apigateway` (paths under `/v2/`) | that service |
-//! | any other scope service (`iam`, `ec2`, …) | not served: an error in that service's own protocol |
+//! | SigV4 credential scope service `s3`, `lambda`, `logs`, `iam`, `sts`, `apigateway` (paths under `/v2/`) | that service |
+//! | any other scope service (`ec2`, `sqs`, …) | not served: an error in that service's own protocol |
 //! | any other `X-Amz-Target` (unsigned) | not served (JSON protocol) |
 //! | a path under `/v2/apis` (unsigned) | API Gateway v2 |
 //! | a form-encoded body (unsigned) | not served (query protocol) |
@@ -18,8 +18,10 @@
 //! variant of [`Service`] and one line in [`classify`] and [`Dispatcher::route`].
 //!
 //! Under `--auth iam` the JSON and query services' requests are checked
-//! here ([`crate::auth`]) before the service sees them; S3 checks its own
-//! signatures, the front door each function URL's.
+//! here ([`crate::auth`]) before the service sees them, and the service
+//! runs with the caller's identity in scope (each operation is authorised
+//! against it); S3 checks its own signatures and policies, the front door
+//! each function URL's.
 
 use std::convert::Infallible;
 
@@ -40,6 +42,7 @@ pub enum Service {
     Lambda,
     Logs,
     ApiGatewayV2,
+    Iam,
     Sts,
     /// A service Lambdabox does not serve, by its signing name or target
     /// prefix, and the protocol to answer in.
@@ -67,6 +70,7 @@ pub fn classify(parts: &Parts, s3_host: bool) -> Service {
             "s3" => Service::S3,
             "lambda" => Service::Lambda,
             "logs" => Service::Logs,
+            "iam" => Service::Iam,
             "sts" => Service::Sts,
             "apigateway" if parts.uri.path().starts_with("/v2/") => Service::ApiGatewayV2,
             other => {
@@ -96,6 +100,7 @@ pub struct Dispatcher {
     pub lambda: Router,
     pub logs: Router,
     pub apigateway: Router,
+    pub iam: Router,
     pub sts: Router,
     /// Checks signatures (`--auth iam`); `None` under `--auth open`.
     pub auth: Option<crate::auth::Authenticator>,
@@ -114,19 +119,25 @@ impl Dispatcher {
         let (parts, body) = request.into_parts();
         let service = classify(&parts, self.s3.addressed(&parts));
         let request = Request::from_parts(parts, body);
-        let request = match (&self.auth, signing(&service, &request)) {
+        match (&self.auth, signing(&service, &request)) {
             (Some(auth), Some((name, protocol))) => match auth.check(request, name, protocol).await {
-                Ok(request) => request,
-                Err(refused) => return refused,
+                Ok((request, identity)) => {
+                    lambdabox_identity::context::scope(identity, self.serve(service, request)).await
+                }
+                Err(refused) => refused,
             },
-            _ => request,
-        };
+            _ => self.serve(service, request).await,
+        }
+    }
+
+    async fn serve(self, service: Service, request: Request) -> Response {
         match service {
             Service::FrontDoor => self.front_door.serve(request).await,
             Service::S3 => self.s3.serve(request).await,
             Service::Lambda => oneshot(self.lambda, request).await,
             Service::Logs => oneshot(self.logs, request).await,
             Service::ApiGatewayV2 => oneshot(self.apigateway, request).await,
+            Service::Iam => oneshot(self.iam, request).await,
             Service::Sts => oneshot(self.sts, request).await,
             Service::NotServed { service, protocol } => {
                 tracing::info!(service, ?protocol, "a request for a service Lambdabox does not serve");
@@ -146,6 +157,7 @@ fn signing(service: &Service, request: &Request) -> Option<(&'static str, Protoc
         Service::Lambda => Some(("lambda", Protocol::RestJson)),
         Service::Logs => Some(("logs", Protocol::Json)),
         Service::ApiGatewayV2 => Some(("apigateway", Protocol::RestJson)),
+        Service::Iam => Some(("iam", Protocol::Query)),
         Service::Sts => Some(("sts", Protocol::Query)),
         Service::FrontDoor | Service::S3 | Service::NotServed { .. } => None,
     }
@@ -229,9 +241,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(classify(&parts("POST", "/", &[("authorization", &signed("sts")), form]), false), Service::Sts);
+        assert_eq!(classify(&parts("POST", "/", &[("authorization", &signed("iam")), form]), false), Service::Iam);
         assert_eq!(
-            not_served(&parts("POST", "/", &[("authorization", &signed("iam")), form])),
-            ("iam".into(), Protocol::Query)
+            not_served(&parts("POST", "/", &[("authorization", &signed("cloudformation")), form])),
+            ("cloudformation".into(), Protocol::Query)
         );
         assert_eq!(
             not_served(&parts("POST", "/", &[("authorization", &signed("ec2")), form])),

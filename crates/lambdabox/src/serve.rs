@@ -103,10 +103,16 @@ pub struct ServeArgs {
     /// The region of requests that carry no SigV4 signature.
     #[arg(long, env = "LAMBDABOX_REGION", default_value = "us-east-1", value_parser = parse_region)]
     region: Region,
-    /// The credentials SigV4 signatures are checked against, as
-    /// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[,…]` (function URLs with AWS_IAM, the S3 endpoint).
+    /// The account root's keys, as `ACCESS_KEY_ID:SECRET_ACCESS_KEY[,…]`:
+    /// the bootstrap administrator, who creates IAM users and roles (their
+    /// keys are checked as well, against their policies under `--auth iam`).
     #[arg(long, env = "LAMBDABOX_CREDENTIALS", default_value = "test:test", value_parser = parse_credentials)]
     credentials: Credentials,
+    /// Other accounts' root keys, as `ACCOUNT=ACCESS_KEY_ID:SECRET[,…]`:
+    /// callers from outside this account, who reach a function only where
+    /// its policy (AddPermission) lets their account in.
+    #[arg(long, env = "LAMBDABOX_FOREIGN_CREDENTIALS", default_value = "", value_parser = parse_foreign)]
+    foreign_credentials: lambdabox_identity::ForeignAccounts,
     /// The base URL clients reach this server at (`http://host:port`), used
     /// in the download links GetFunction and GetLayerVersion return; by
     /// default the listening address (127.0.0.1 when listening on all).
@@ -179,6 +185,10 @@ impl CodeS3Args {
             virtual_hosted_style: self.virtual_hosted,
         })))
     }
+}
+
+fn parse_foreign(s: &str) -> Result<lambdabox_identity::ForeignAccounts, String> {
+    lambdabox_identity::ForeignAccounts::parse(s)
 }
 
 fn parse_credentials(s: &str) -> Result<Credentials, String> {
@@ -308,8 +318,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..ControlPlaneConfig::default()
         },
     );
-    let s3 = S3Endpoint::open(S3Config::new(data_dir.join("s3"), args.credentials.clone(), args.region.clone()))
-        .context("open the S3 endpoint")?;
+    let identity = lambdabox_identity::IdentityStore::open(&data_dir.join("identity.db"), args.account_id.as_str())
+        .context("open the identity store (IAM users, roles, policies, STS sessions)")?;
+    let directory = Arc::new(
+        lambdabox_identity::Directory::new(Arc::new(identity), args.credentials.clone())
+            .with_foreign(args.foreign_credentials.clone()),
+    );
+    let enforce = args.auth == crate::auth::AuthMode::Iam;
+    let mut s3_config = S3Config::new(data_dir.join("s3"), directory.clone(), args.region.clone());
+    s3_config.authorizer = enforce.then(|| directory.clone());
+    let s3 = S3Endpoint::open(s3_config).context("open the S3 endpoint")?;
     let fetcher: Arc<dyn CodeFetcher> = match args.code_s3.external(&args.region)? {
         Some(external) => {
             tracing::info!(endpoint = ?args.code_s3.endpoint, "deployment packages from S3 come from an external endpoint");
@@ -392,7 +410,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         invoker.clone(),
         lambdabox_frontdoor::FrontDoorConfig {
             account: args.account_id.clone(),
-            credentials: args.credentials.clone(),
+            directory: directory.clone(),
+            enforce_policies: enforce,
         },
     );
     control_subscriptions(&invoker, &gateway);
@@ -415,13 +434,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         front_door_port: front_port,
     });
     let logs = lambdabox_logs::http::router(logs, args.region.clone());
-    let sts = lambdabox_sts::router(args.account_id.clone());
-    let auth = match args.auth {
-        crate::auth::AuthMode::Open => None,
-        crate::auth::AuthMode::Iam => Some(crate::auth::Authenticator { credentials: args.credentials.clone() }),
-    };
-    let app = crate::dispatch::Dispatcher { front_door: front_door.clone(), s3, lambda, logs, apigateway, sts, auth }
-        .into_router();
+    let sts = lambdabox_sts::router(directory.clone());
+    let iam = lambdabox_iam::router(directory.clone());
+    let auth = enforce.then(|| crate::auth::Authenticator { directory: directory.clone() });
+    let app =
+        crate::dispatch::Dispatcher { front_door: front_door.clone(), s3, lambda, logs, apigateway, iam, sts, auth }
+            .into_router();
     // Every environment started from here on serves the same services
     // inside its own network namespace.
     if !args.no_function_endpoint {
@@ -447,7 +465,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         crate::auth::AuthMode::Iam => writeln!(
             stdout,
-            "lambdabox: --auth iam: every request must be signed (SigV4) with a key of --credentials"
+            "lambdabox: --auth iam: every request must be signed (SigV4) by a known key (--credentials are the account's root; IAM users' and roles' keys are checked against their policies)"
         ),
     }
     .context("write the auth line")?;

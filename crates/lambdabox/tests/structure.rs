@@ -6,7 +6,9 @@
 //! - the model and the shared AWS crate sit at the bottom (the model depends
 //!   on no Lambdabox crate, `lambdabox-aws` only on the model);
 //! - a service crate (one per AWS API, and the front door) never depends on
-//!   another service crate: services meet only in the binary's dispatcher.
+//!   another service crate: services meet only in the binary's dispatcher;
+//! - what services share (identity and policy evaluation) sits below them
+//!   and depends on no service crate.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -18,8 +20,12 @@ const SERVICES: &[&str] = &[
     "lambdabox-logs",
     "lambdabox-apigateway",
     "lambdabox-frontdoor",
+    "lambdabox-iam",
     "lambdabox-sts",
 ];
+
+/// Shared by services, below all of them.
+const SHARED: &[&str] = &["lambdabox-identity"];
 
 /// Crates that must not depend on any other Lambdabox crate.
 const INDEPENDENT: &[&str] =
@@ -61,6 +67,11 @@ fn violations(deps: &BTreeMap<String, Vec<String>>) -> Vec<String> {
                 found.push(format!("service crate {package} depends on service crate {d}"));
             }
         }
+        if SHARED.contains(&package.as_str()) {
+            for d in uses.iter().filter(|d| SERVICES.contains(&d.as_str())) {
+                found.push(format!("shared crate {package} depends on service crate {d}"));
+            }
+        }
     }
     found
 }
@@ -75,7 +86,7 @@ fn dependency_arrows_point_one_way() {
     assert!(output.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&output.stderr));
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
     let deps = workspace_dependencies(&metadata);
-    for required in SERVICES.iter().chain(INDEPENDENT).chain(&["lambdabox-aws"]) {
+    for required in SERVICES.iter().chain(INDEPENDENT).chain(SHARED).chain(&["lambdabox-aws"]) {
         assert!(deps.contains_key(*required), "{required} is not in the workspace: update the rules");
     }
     let broken = violations(&deps);
@@ -93,5 +104,6 @@ fn the_rules_catch_each_kind_of_break() {
     assert_eq!(violations(&deps(&[("lambdabox-lambda", &["lambdabox-logs", "lambdabox-control"])])).len(), 1);
     assert_eq!(violations(&deps(&[("lambdabox-frontdoor", &["lambdabox-apigateway"])])).len(), 1);
     assert_eq!(violations(&deps(&[("lambdabox-aws", &["lambdabox-store"])])).len(), 1);
+    assert_eq!(violations(&deps(&[("lambdabox-identity", &["lambdabox-iam"])])).len(), 1);
     assert!(violations(&deps(&[("lambdabox", SERVICES)])).is_empty(), "the binary joins services");
 }

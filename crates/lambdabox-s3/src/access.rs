@@ -1,0 +1,129 @@
+//! Who may do what to S3 under `--auth iam`: every request (after s3s has
+//! checked its signature) is authorised through the shared policy
+//! evaluation with the IAM action and resource AWS's service authorization
+//! reference gives its operation (`GetObject` and `HeadObject` are
+//! `s3:GetObject` on `arn:aws:s3:::BUCKET/KEY`, `ListObjectsV2` is
+//! `s3:ListBucket` on `arn:aws:s3:::BUCKET`, …). Unsigned requests are
+//! refused. Under `--auth open` every signed request is allowed, as before.
+
+use std::sync::Arc;
+
+use lambdabox_identity::context::RequestIdentity;
+use lambdabox_identity::{AuthnError, Directory};
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::path::S3Path;
+use s3s::{S3Result, s3_error};
+
+/// The IAM action of an S3 operation, as AWS's service authorization
+/// reference lists it; `versioned` when the request names a `versionId`.
+pub fn action(operation: &str, versioned: bool) -> String {
+    let action = match operation {
+        "GetObject" | "HeadObject" | "GetObjectAttributes" if versioned => "GetObjectVersion",
+        "GetObject" | "HeadObject" | "GetObjectAttributes" => "GetObject",
+        "DeleteObject" if versioned => "DeleteObjectVersion",
+        "PutObject"
+        | "CopyObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "UploadPartCopy"
+        | "CompleteMultipartUpload" => "PutObject",
+        "DeleteObjects" => "DeleteObject",
+        "ListParts" => "ListMultipartUploadParts",
+        "ListMultipartUploads" => "ListBucketMultipartUploads",
+        "ListObjects" | "ListObjectsV2" | "HeadBucket" => "ListBucket",
+        "ListObjectVersions" => "ListBucketVersions",
+        "ListBuckets" => "ListAllMyBuckets",
+        "GetBucketCors" => "GetBucketCORS",
+        "PutBucketCors" | "DeleteBucketCors" => "PutBucketCORS",
+        "GetBucketLifecycleConfiguration" => "GetLifecycleConfiguration",
+        "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => "PutLifecycleConfiguration",
+        "GetBucketEncryption" => "GetEncryptionConfiguration",
+        "PutBucketEncryption" | "DeleteBucketEncryption" => "PutEncryptionConfiguration",
+        "DeleteBucketTagging" => "PutBucketTagging",
+        "GetBucketNotificationConfiguration" => "GetBucketNotification",
+        "PutBucketNotificationConfiguration" => "PutBucketNotification",
+        "GetBucketReplication" => "GetReplicationConfiguration",
+        "PutBucketReplication" | "DeleteBucketReplication" => "PutReplicationConfiguration",
+        "DeleteBucketWebsite" => "DeleteBucketWebsite",
+        other => other,
+    };
+    format!("s3:{action}")
+}
+
+/// The resource ARN a request acts on.
+pub fn resource(path: &S3Path) -> String {
+    match path {
+        S3Path::Root => "*".to_owned(),
+        S3Path::Bucket { bucket } => format!("arn:aws:s3:::{bucket}"),
+        S3Path::Object { bucket, key } => format!("arn:aws:s3:::{bucket}/{key}"),
+    }
+}
+
+/// Authorises each request against the caller's policies.
+pub struct PolicyAccess {
+    pub directory: Arc<Directory>,
+}
+
+#[async_trait::async_trait]
+impl S3Access for PolicyAccess {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let Some(credentials) = cx.credentials() else {
+            return Err(s3_error!(AccessDenied, "Anonymous users cannot access this resource; sign the request"));
+        };
+        let token = cx.headers().get("x-amz-security-token").and_then(|v| v.to_str().ok());
+        let principal = match self.directory.principal(&credentials.access_key, token) {
+            Ok(p) => p,
+            Err(AuthnError::InvalidToken) => {
+                return Err(s3_error!(InvalidToken, "The provided token is malformed or otherwise invalid."));
+            }
+            Err(AuthnError::UnknownKey) => {
+                return Err(s3_error!(
+                    InvalidAccessKeyId,
+                    "The AWS Access Key Id you provided does not exist in our records."
+                ));
+            }
+            Err(AuthnError::Store(e)) => {
+                tracing::error!(error = %e, "the identity store failed");
+                return Err(s3_error!(InternalError));
+            }
+        };
+        let identity = RequestIdentity {
+            principal,
+            directory: self.directory.clone(),
+            secure_transport: cx.uri().scheme_str() == Some("https"),
+            source_ip: None,
+        };
+        let versioned = cx.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("versionId=")));
+        let action = action(cx.s3_op().name(), versioned);
+        let resource = resource(cx.s3_path());
+        let prefix = cx
+            .uri()
+            .query()
+            .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("prefix=")))
+            .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+        identity
+            .authorize_with(&action, &resource, None, |context| {
+                if let Some(prefix) = prefix {
+                    context.set("s3:prefix", prefix);
+                }
+            })
+            .map_err(|denied| s3_error!(AccessDenied, "{}", denied.message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_map_to_their_iam_actions() {
+        assert_eq!(action("HeadObject", false), "s3:GetObject");
+        assert_eq!(action("GetObject", true), "s3:GetObjectVersion");
+        assert_eq!(action("UploadPart", false), "s3:PutObject");
+        assert_eq!(action("ListObjectsV2", false), "s3:ListBucket");
+        assert_eq!(action("ListBuckets", false), "s3:ListAllMyBuckets");
+        assert_eq!(action("PutBucketTagging", false), "s3:PutBucketTagging");
+        assert_eq!(action("DeleteBucketCors", false), "s3:PutBucketCORS");
+        assert_eq!(resource(&S3Path::Object { bucket: "b".into(), key: "a/b.txt".into() }), "arn:aws:s3:::b/a/b.txt");
+    }
+}
