@@ -2,7 +2,7 @@
 and a request for a service Lambdabox does not serve is answered in that
 service's own protocol, so the client reports a clear error instead of
 "Unable to parse response … invalid XML" (as `aws iam get-role` did, reading
-Lambda's JSON). STS is served (GetCallerIdentity; see test_auth.py).
+Lambda's JSON). IAM and STS are served (see test_iam.py and test_auth.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def client(server, service: str):
 @pytest.mark.parametrize(
     "service, call, code",
     [
-        ("iam", lambda c: c.get_role(RoleName="r"), "InvalidAction"),
+        ("sns", lambda c: c.list_topics(), "InvalidAction"),
         ("cloudformation", lambda c: c.list_stacks(), "InvalidAction"),
         ("ec2", lambda c: c.describe_vpcs(), "InvalidAction"),
         ("dynamodb", lambda c: c.list_tables(), "UnknownOperationException"),
@@ -53,7 +53,7 @@ def test_unserved_services_answer_in_their_own_protocol(server, service, call, c
 
 
 @pytest.mark.parametrize(
-    "argv", [["iam", "get-role", "--role-name", "r"], ["ec2", "describe-vpcs"]]
+    "argv", [["sns", "list-topics"], ["ec2", "describe-vpcs"]]
 )
 def test_the_cli_reports_an_unserved_service_clearly(server, argv):
     proc = subprocess.run(

@@ -312,3 +312,20 @@ def test_open_mode_serves_iam_without_enforcing_it(server):
     key = iam.create_access_key(UserName=name)["AccessKey"]
     # No policy, yet everything is allowed: requests are not authorised in open mode.
     assert "Functions" in client(server, "lambda", key["AccessKeyId"], key["SecretAccessKey"]).list_functions()
+
+
+def test_a_copy_needs_read_access_to_its_source(iam_server):
+    s3 = client(iam_server, "s3", s3={"addressing_style": "path"})
+    mine, theirs = f"mine-{uuid.uuid4().hex[:8]}", f"theirs-{uuid.uuid4().hex[:8]}"
+    for bucket in (mine, theirs):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=theirs, Key="secret", Body=b"not yours")
+    _, (key, secret) = new_user(iam_server, [allow(["s3:PutObject", "s3:GetObject"], f"arn:aws:s3:::{mine}/*")])
+    user_s3 = client(iam_server, "s3", key, secret, s3={"addressing_style": "path"})
+    user_s3.put_object(Bucket=mine, Key="own", Body=b"mine")
+    user_s3.copy_object(Bucket=mine, Key="copy", CopySource={"Bucket": mine, "Key": "own"})
+    assert user_s3.get_object(Bucket=mine, Key="copy")["Body"].read() == b"mine"
+    err = error_of(lambda: user_s3.copy_object(Bucket=mine, Key="stolen", CopySource={"Bucket": theirs, "Key": "secret"}))
+    assert err["Error"]["Code"] == "AccessDenied"
+    assert f"s3:GetObject on resource: arn:aws:s3:::{theirs}/secret" in err["Error"]["Message"]
+    assert error_of(lambda: s3.head_object(Bucket=mine, Key="stolen"))["Error"]["Code"] == "404"

@@ -59,6 +59,15 @@ pub fn resource(path: &S3Path) -> String {
     }
 }
 
+/// The object ARN of `x-amz-copy-source` (`/bucket/key` or `bucket/key`,
+/// URL-encoded, with an optional `?versionId=`).
+fn copy_source(headers: &http::HeaderMap) -> Option<String> {
+    let raw = headers.get("x-amz-copy-source")?.to_str().ok()?;
+    let path = raw.split('?').next().unwrap_or(raw).trim_start_matches('/');
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    Some(format!("arn:aws:s3:::{decoded}"))
+}
+
 /// Authorises each request against the caller's policies.
 pub struct PolicyAccess {
     pub directory: Arc<Directory>,
@@ -70,7 +79,14 @@ impl S3Access for PolicyAccess {
         let Some(credentials) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Anonymous users cannot access this resource; sign the request"));
         };
-        let token = cx.headers().get("x-amz-security-token").and_then(|v| v.to_str().ok());
+        let query_token = cx.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|p| p.strip_prefix("X-Amz-Security-Token="))
+                .map(|t| percent_encoding::percent_decode_str(t).decode_utf8_lossy().into_owned())
+        });
+        let token =
+            cx.headers().get("x-amz-security-token").and_then(|v| v.to_str().ok()).map(str::to_owned).or(query_token);
+        let token = token.as_deref();
         let principal = match self.directory.principal(&credentials.access_key, token) {
             Ok(p) => p,
             Err(AuthnError::InvalidToken) => {
@@ -101,13 +117,19 @@ impl S3Access for PolicyAccess {
             .query()
             .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("prefix=")))
             .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+        let denied = |denied: lambdabox_identity::AccessDenied| s3_error!(AccessDenied, "{}", denied.message);
         identity
             .authorize_with(&action, &resource, None, |context| {
                 if let Some(prefix) = prefix {
                     context.set("s3:prefix", prefix);
                 }
             })
-            .map_err(|denied| s3_error!(AccessDenied, "{}", denied.message))
+            .map_err(denied)?;
+        // A copy also reads its source, which the caller must be allowed to.
+        if let Some(source) = copy_source(cx.headers()) {
+            identity.authorize_with("s3:GetObject", &source, None, |_| {}).map_err(denied)?;
+        }
+        Ok(())
     }
 }
 
@@ -125,5 +147,8 @@ mod tests {
         assert_eq!(action("PutBucketTagging", false), "s3:PutBucketTagging");
         assert_eq!(action("DeleteBucketCors", false), "s3:PutBucketCORS");
         assert_eq!(resource(&S3Path::Object { bucket: "b".into(), key: "a/b.txt".into() }), "arn:aws:s3:::b/a/b.txt");
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-amz-copy-source", "/src/a%20b.txt?versionId=3".parse().unwrap());
+        assert_eq!(copy_source(&headers).as_deref(), Some("arn:aws:s3:::src/a b.txt"));
     }
 }
