@@ -14,6 +14,7 @@ Everything the identity store holds survives a kill -9.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 
@@ -329,3 +330,22 @@ def test_a_copy_needs_read_access_to_its_source(iam_server):
     assert err["Error"]["Code"] == "AccessDenied"
     assert f"s3:GetObject on resource: arn:aws:s3:::{theirs}/secret" in err["Error"]["Message"]
     assert error_of(lambda: s3.head_object(Bucket=mine, Key="stolen"))["Error"]["Code"] == "404"
+
+
+def test_lambdabox_logs_signs_its_requests(iam_server):
+    name, _ = new_function(iam_server, code="def handler(e, c):\n    print('signed logs line')\n    return 1\n")
+    client(iam_server, "lambda").invoke(FunctionName=name)
+
+    def run(key, secret):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDABOX_"))}
+        env.update(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
+        return subprocess.run([str(iam_server.binary), "logs", name, "--endpoint", iam_server.url],
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    proc = run("test", "test")
+    assert proc.returncode == 0, proc.stderr
+    assert "signed logs line" in proc.stdout
+    _, (key, secret) = new_user(iam_server, [])
+    proc = run(key, secret)
+    assert proc.returncode != 0
+    assert "AccessDeniedException" in proc.stderr, proc.stderr

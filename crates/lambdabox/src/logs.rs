@@ -73,7 +73,7 @@ pub fn run(args: LogsArgs) -> anyhow::Result<()> {
     let source = match &args.data_dir {
         Some(dir) => Source::Files(LogsApi::new(dir.join("logs"), AccountId::default())),
         None => Source::Server {
-            client: Client::new(&args.endpoint)?,
+            client: Client::new(&args.endpoint, lambdabox_logs::client::ClientCredentials::from_env())?,
             runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().context("start a runtime")?,
         },
     };
