@@ -510,9 +510,9 @@ mod tests {
         assert!(matches!(verify(&req, &creds(), "lambda", at()), Err(SigV4Error::WrongService { .. })));
         let later = at() + chrono::Duration::minutes(16);
         assert!(matches!(verify(&req, &creds(), "service", later), Err(SigV4Error::Expired { .. })));
-        let tampered = SignedRequest { method: "POST", ..req.clone() };
+        let tampered = SignedRequest { method: "POST", ..req };
         assert_eq!(verify(&tampered, &creds(), "service", at()), Err(SigV4Error::Mismatch));
-        let none = SignedRequest { headers: &h[..2], ..req.clone() };
+        let none = SignedRequest { headers: &h[..2], ..req };
         assert_eq!(verify(&none, &creds(), "service", at()), Err(SigV4Error::Missing));
         let bad: Vec<(String, String)> = vec![("authorization".into(), "AWS4-HMAC-SHA256 Credential=x".into())];
         let malformed = SignedRequest { headers: &bad, ..req };
