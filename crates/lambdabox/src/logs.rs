@@ -55,7 +55,7 @@ fn parse_since(s: &str) -> Result<Duration, String> {
 
 /// Where the events come from.
 enum Source {
-    Server { client: Client, runtime: tokio::runtime::Runtime },
+    Server { client: Box<Client>, runtime: tokio::runtime::Runtime },
     Files(LogsApi),
 }
 
@@ -73,7 +73,7 @@ pub fn run(args: LogsArgs) -> anyhow::Result<()> {
     let source = match &args.data_dir {
         Some(dir) => Source::Files(LogsApi::new(dir.join("logs"), AccountId::default())),
         None => Source::Server {
-            client: Client::new(&args.endpoint, lambdabox_logs::client::ClientCredentials::from_env())?,
+            client: Box::new(Client::new(&args.endpoint, lambdabox_logs::client::ClientCredentials::from_env())?),
             runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().context("start a runtime")?,
         },
     };
