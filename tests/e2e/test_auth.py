@@ -176,6 +176,26 @@ def test_a_payload_hash_that_does_not_match_the_body_is_refused(iam_server):
     assert status == 403 and hdrs.get("x-amzn-errortype") == "InvalidSignatureException", answer
 
 
+@pytest.mark.parametrize("mode", ["iam", "open"])
+def test_an_s3_body_that_does_not_match_its_signed_hash_is_refused(iam_server, server, mode):
+    srv = iam_server if mode == "iam" else server
+    s3 = client(srv, "s3", s3={"addressing_style": "path"})
+    bucket = f"hash-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    path = f"/{bucket}/k"
+    original, tampered = b"the signed body", b"another body!!!"
+    headers = signed(srv, "PUT", path, original, service="s3",
+                     headers={"Host": "s3.localhost", "X-Amz-Content-SHA256": hashlib.sha256(original).hexdigest()})
+    status, _, answer = raw(srv, "PUT", path, tampered, headers)
+    assert status == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in answer, (status, answer)
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.head_object(Bucket=bucket, Key="k")
+    # The body it was signed for is accepted.
+    status, _, answer = raw(srv, "PUT", path, original, headers)
+    assert status == 200, answer
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == original
+
+
 def test_sts_get_caller_identity_answers_through_the_cli(iam_server, server):
     for srv in (iam_server, server):
         proc = subprocess.run(

@@ -60,6 +60,16 @@ pub fn to_s3(e: StoreError) -> S3Error {
         }
         StoreError::Body { source } => match source.downcast::<S3Error>() {
             Ok(err) => *err,
+            // s3s checks a plainly signed body against its declared
+            // `x-amz-content-sha256` as it streams (its error type is private).
+            Err(source) if error_chain_mentions(source.as_ref(), "Sha256Mismatch") => {
+                let mut err = S3Error::with_message(
+                    S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                );
+                err.set_status_code(http::StatusCode::BAD_REQUEST);
+                err
+            }
             Err(source) => {
                 let mut err = s3_error!(
                     IncompleteBody,
@@ -93,6 +103,18 @@ pub fn checksum_fields(c: Option<&StoredChecksum>) -> ChecksumFields {
         }
     }
     f
+}
+
+/// Whether an error or any of its sources says `needle`.
+fn error_chain_mentions(error: &(dyn std::error::Error + 'static), needle: &str) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.to_string().contains(needle) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 #[cfg(test)]
