@@ -16,6 +16,17 @@ pub fn json<T: DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
+    // The model's constraints first, as AWS validates before it acts; a
+    // package member (tens of megabytes of base64) is skipped unread.
+    let package = match operation {
+        "CreateFunction" => "Code",
+        "UpdateFunctionCode" => "ZipFile",
+        "PublishLayerVersion" => "Content",
+        _ => "",
+    };
+    if let Some(members) = crate::validate::body_members(&body, package) {
+        crate::validate::check(operation, Some(&members), &[], &axum::http::HeaderMap::new())?;
+    }
     serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid_request_content(format!("Could not parse request body into json: {e}")))
 }

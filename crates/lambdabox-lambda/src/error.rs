@@ -27,6 +27,11 @@ impl ApiError {
         Self::user(StatusCode::BAD_REQUEST, "InvalidRequestContentException", message)
     }
 
+    /// A 400 `ValidationException` with AWS's message (`N validation errors detected: …`).
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::user(StatusCode::BAD_REQUEST, "ValidationException", message)
+    }
+
     /// A 403 `AccessDeniedException` (a policy refused the request).
     pub fn access_denied(message: impl Into<String>) -> Self {
         Self::user(StatusCode::FORBIDDEN, "AccessDeniedException", message)

@@ -17,6 +17,7 @@ mod policy;
 mod tags;
 mod target;
 mod urls;
+mod validate;
 mod versions;
 
 use std::sync::Arc;

@@ -213,13 +213,18 @@ pub(crate) async fn update(
 ) -> Response {
     let result = async {
         let input = parse_input(&body)?;
+        // The request is validated before the function is looked up.
+        if let Some(a) = &input.auth_type {
+            check_auth_type(a)?;
+        }
+        if let Some(m) = &input.invoke_mode {
+            check_invoke_mode(m)?;
+        }
         let (mut url, arn) = existing(&inner, &region, &name, qualifier).await?;
         if let Some(a) = input.auth_type {
-            check_auth_type(&a)?;
             url.auth_type = a;
         }
         if let Some(m) = input.invoke_mode {
-            check_invoke_mode(&m)?;
             url.invoke_mode = m;
         }
         if let Some(c) = input.cors {
