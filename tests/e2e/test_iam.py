@@ -349,3 +349,40 @@ def test_lambdabox_logs_signs_its_requests(iam_server):
     proc = run(key, secret)
     assert proc.returncode != 0
     assert "AccessDeniedException" in proc.stderr, proc.stderr
+
+
+def test_a_bucket_policy_lets_in_whom_it_names_and_denies_for_everyone(iam_server):
+    s3 = client(iam_server, "s3", s3={"addressing_style": "path"})
+    bucket = f"pol-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="public/a", Body=b"shared")
+    s3.put_object(Bucket=bucket, Key="private/b", Body=b"kept")
+    user, (key, secret) = new_user(iam_server, [])
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/{user}"
+    reader = client(iam_server, "s3", key, secret, s3={"addressing_style": "path"})
+    foreign = client(iam_server, "s3", "FOREIGNKEY", "foreignsecret", s3={"addressing_style": "path"})
+    assert error_of(lambda: reader.get_object(Bucket=bucket, Key="public/a"))["Error"]["Code"] == "AccessDenied"
+    assert error_of(lambda: foreign.get_object(Bucket=bucket, Key="public/a"))["Error"]["Code"] == "AccessDenied"
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadPublic", "Effect": "Allow", "Principal": {"AWS": [user_arn, f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"]},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/public/*"},
+        {"Sid": "NobodyDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"},
+    ]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == policy
+    assert reader.get_object(Bucket=bucket, Key="public/a")["Body"].read() == b"shared"
+    assert foreign.get_object(Bucket=bucket, Key="public/a")["Body"].read() == b"shared"
+    assert error_of(lambda: reader.get_object(Bucket=bucket, Key="private/b"))["Error"]["Code"] == "AccessDenied"
+    # The explicit deny binds even the account's root.
+    err = error_of(lambda: s3.delete_object(Bucket=bucket, Key="private/b"))
+    assert err["Error"]["Code"] == "AccessDenied"
+    assert "explicit deny in a resource-based policy" in err["Error"]["Message"]
+    # Malformed policies are refused with S3's code.
+    for bad in ("not json", json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                       "Resource": "arn:aws:s3:::another-bucket/*"}]})):
+        assert error_of(lambda: s3.put_bucket_policy(Bucket=bucket, Policy=bad))["Error"]["Code"] == "MalformedPolicy"
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert error_of(lambda: s3.get_bucket_policy(Bucket=bucket))["Error"]["Code"] == "NoSuchBucketPolicy"
+    assert error_of(lambda: reader.get_object(Bucket=bucket, Key="public/a"))["Error"]["Code"] == "AccessDenied"
+    s3.delete_object(Bucket=bucket, Key="private/b")

@@ -4,11 +4,15 @@
 //! reference gives its operation (`GetObject` and `HeadObject` are
 //! `s3:GetObject` on `arn:aws:s3:::BUCKET/KEY`, `ListObjectsV2` is
 //! `s3:ListBucket` on `arn:aws:s3:::BUCKET`, …). Unsigned requests are
-//! refused. Under `--auth open` every signed request is allowed, as before.
+//! refused. The bucket's policy (PutBucketPolicy) is the resource policy:
+//! it can let in a principal it names (another account's too) and its
+//! explicit denies bind everyone. Under `--auth open` every signed request
+//! is allowed, as before.
 
 use std::sync::Arc;
 
 use lambdabox_identity::context::RequestIdentity;
+use lambdabox_identity::policy::{PolicyDocument, PolicyKind};
 use lambdabox_identity::{AuthnError, Directory};
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::path::S3Path;
@@ -68,9 +72,23 @@ fn copy_source(headers: &http::HeaderMap) -> Option<String> {
     Some(format!("arn:aws:s3:::{decoded}"))
 }
 
-/// Authorises each request against the caller's policies.
+/// Authorises each request against the caller's policies and the bucket's.
 pub struct PolicyAccess {
     pub directory: Arc<Directory>,
+    pub store: Arc<crate::store::MetaStore>,
+}
+
+impl PolicyAccess {
+    /// The policy of the bucket a request addresses, if it has one (one
+    /// that no longer parses is treated as none: it was checked when put).
+    fn bucket_policy(&self, path: &S3Path) -> Option<PolicyDocument> {
+        let bucket = match path {
+            S3Path::Root => return None,
+            S3Path::Bucket { bucket } | S3Path::Object { bucket, .. } => bucket,
+        };
+        let text = self.store.policy(bucket).ok().flatten()?;
+        PolicyDocument::parse(&text, PolicyKind::Resource).ok()
+    }
 }
 
 #[async_trait::async_trait]
@@ -118,8 +136,9 @@ impl S3Access for PolicyAccess {
             .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("prefix=")))
             .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
         let denied = |denied: lambdabox_identity::AccessDenied| s3_error!(AccessDenied, "{}", denied.message);
+        let bucket_policy = self.bucket_policy(cx.s3_path());
         identity
-            .authorize_with(&action, &resource, None, |context| {
+            .authorize_with(&action, &resource, bucket_policy.as_ref(), |context| {
                 if let Some(prefix) = prefix {
                     context.set("s3:prefix", prefix);
                 }

@@ -121,7 +121,7 @@ impl S3Endpoint {
         let mut builder = S3ServiceBuilder::new(backend.clone());
         builder.set_auth(KnownCredentials(secrets));
         if let Some(directory) = authorizer {
-            builder.set_access(access::PolicyAccess { directory });
+            builder.set_access(access::PolicyAccess { directory, store: backend.store.clone() });
         }
         builder.set_host(route::LocalDomain { domain: domain.clone() });
         builder.set_route(unimplemented::Unimplemented { domain: domain.clone() });

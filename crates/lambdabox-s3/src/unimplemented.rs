@@ -63,15 +63,17 @@ fn implemented(method: &Method, target: Target) -> &'static [&'static [&'static 
     match (target, method.as_str()) {
         // ListBuckets
         (Target::Service, "GET") => &[&["max-buckets", "continuation-token", "prefix", "bucket-region"]],
-        // GetBucketLocation, GetBucketVersioning, ListObjectVersions,
-        // ListMultipartUploads, ListObjectsV2, ListObjects
+        // GetBucketLocation, GetBucketVersioning, GetBucketPolicy,
+        // ListObjectVersions, ListMultipartUploads, ListObjectsV2, ListObjects
         (Target::Bucket, "GET") => &[
-            &["location", "versioning", "versions", "uploads", "list-type"],
+            &["location", "versioning", "policy", "versions", "uploads", "list-type"],
             &["delimiter", "encoding-type", "prefix", "max-keys", "marker", "continuation-token", "fetch-owner"],
             &["start-after", "key-marker", "version-id-marker", "max-uploads", "upload-id-marker"],
         ],
-        // PutBucketVersioning, CreateBucket
-        (Target::Bucket, "PUT") => &[&["versioning"]],
+        // PutBucketVersioning, PutBucketPolicy, CreateBucket
+        (Target::Bucket, "PUT") => &[&["versioning", "policy"]],
+        // DeleteBucketPolicy, DeleteBucket
+        (Target::Bucket, "DELETE") => &[&["policy"]],
         // DeleteObjects
         (Target::Bucket, "POST") => &[&["delete"]],
         // GetObject, ListParts

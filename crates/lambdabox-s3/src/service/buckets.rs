@@ -1,5 +1,6 @@
 //! Bucket operations: CreateBucket, DeleteBucket, HeadBucket, ListBuckets,
-//! GetBucketLocation, Put/GetBucketVersioning.
+//! GetBucketLocation, Put/GetBucketVersioning, Put/Get/DeleteBucketPolicy
+//! (the policy is evaluated with every request under `--auth iam`, `access.rs`).
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
@@ -105,4 +106,64 @@ impl Backend {
         };
         Ok(S3Response::new(GetBucketVersioningOutput { status, mfa_delete: None }))
     }
+
+    pub(super) async fn op_put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        let bucket = &req.input.bucket;
+        self.store.bucket(bucket).map_err(to_s3)?;
+        check_bucket_policy(bucket, &req.input.policy)?;
+        self.store.set_policy(bucket, Some(&req.input.policy)).map_err(to_s3)?;
+        Ok(S3Response::with_status(PutBucketPolicyOutput::default(), http::StatusCode::NO_CONTENT))
+    }
+
+    pub(super) async fn op_get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        match self.store.policy(&req.input.bucket).map_err(to_s3)? {
+            Some(policy) => Ok(S3Response::new(GetBucketPolicyOutput { policy: Some(policy) })),
+            None => Err(s3_error!(NoSuchBucketPolicy, "The bucket policy does not exist")),
+        }
+    }
+
+    pub(super) async fn op_delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        self.store.set_policy(&req.input.bucket, None).map_err(to_s3)?;
+        Ok(S3Response::with_status(DeleteBucketPolicyOutput::default(), http::StatusCode::NO_CONTENT))
+    }
+}
+
+/// S3's checks of a bucket policy: a resource policy in AWS's language
+/// (`MalformedPolicy` with IAM's reason otherwise) whose resources are all
+/// this bucket or its objects (`Policy has invalid resource`).
+fn check_bucket_policy(bucket: &str, text: &str) -> S3Result<()> {
+    use lambdabox_identity::policy::document::Matcher;
+    use lambdabox_identity::policy::{PolicyDocument, PolicyError, PolicyKind};
+    if !text.trim_start().starts_with('{') {
+        return Err(s3_error!(MalformedPolicy, "Policies must be valid JSON and the first byte must be '{{'"));
+    }
+    let document = PolicyDocument::parse(text, PolicyKind::Resource).map_err(|e| match e {
+        PolicyError::InvalidJson => {
+            s3_error!(MalformedPolicy, "Policies must be valid JSON and the first byte must be '{{'")
+        }
+        other => s3_error!(MalformedPolicy, "{}", other),
+    })?;
+    let own = format!("arn:aws:s3:::{bucket}");
+    for statement in &document.statements {
+        let resources = match &statement.resource {
+            Some(Matcher::Is(r) | Matcher::Not(r)) => r.as_slice(),
+            None => return Err(s3_error!(MalformedPolicy, "Missing required field Resource")),
+        };
+        for resource in resources {
+            let ok = resource == &own || resource.starts_with(&format!("{own}/"));
+            if !ok {
+                return Err(s3_error!(MalformedPolicy, "Policy has invalid resource"));
+            }
+        }
+    }
+    Ok(())
 }

@@ -82,6 +82,27 @@ impl MetaStore {
         .map_err(query("list buckets"))
     }
 
+    /// Sets (or with `None` removes) the bucket's policy.
+    pub fn set_policy(&self, name: &str, policy: Option<&str>) -> Result<(), StoreError> {
+        let conn = self.lock();
+        let updated = conn
+            .execute("UPDATE buckets SET policy = ?2 WHERE name = ?1", params![name, policy])
+            .map_err(query("set the bucket's policy"))?;
+        if updated == 0 {
+            return Err(StoreError::NoSuchBucket);
+        }
+        Ok(())
+    }
+
+    /// The bucket's policy, if it has one.
+    pub fn policy(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.lock();
+        conn.query_row("SELECT policy FROM buckets WHERE name = ?1", [name], |r| r.get::<_, Option<String>>(0))
+            .optional()
+            .map_err(query("read the bucket's policy"))?
+            .ok_or(StoreError::NoSuchBucket)
+    }
+
     /// Sets versioning to `Enabled` or `Suspended` (a bucket never goes back to unversioned).
     pub fn set_versioning(&self, name: &str, versioning: Versioning) -> Result<(), StoreError> {
         let conn = self.lock();
@@ -108,6 +129,12 @@ mod tests {
         let names: Vec<_> = s.list_buckets().unwrap().into_iter().map(|b| b.name).collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(s.bucket("a").unwrap().versioning, Versioning::Unversioned);
+        assert_eq!(s.policy("a").unwrap(), None);
+        s.set_policy("a", Some("{}")).unwrap();
+        assert_eq!(s.policy("a").unwrap().as_deref(), Some("{}"));
+        s.set_policy("a", None).unwrap();
+        assert_eq!(s.policy("a").unwrap(), None);
+        assert!(matches!(s.policy("zz"), Err(StoreError::NoSuchBucket)));
         s.set_versioning("a", Versioning::Enabled).unwrap();
         assert_eq!(s.bucket("a").unwrap().versioning, Versioning::Enabled);
         assert!(matches!(s.set_versioning("zz", Versioning::Enabled), Err(StoreError::NoSuchBucket)));

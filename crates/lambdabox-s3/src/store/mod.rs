@@ -23,7 +23,8 @@ pub use uploads::PartRow;
 pub const NULL_VERSION: &str = "null";
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE buckets (
     name        TEXT PRIMARY KEY,
     created_ms  INTEGER NOT NULL,
@@ -60,7 +61,11 @@ CREATE TABLE parts (
     modified_ms   INTEGER NOT NULL,
     PRIMARY KEY (upload_id, part_number)
 );
-"#];
+"#,
+    r#"
+ALTER TABLE buckets ADD COLUMN policy TEXT;
+"#,
+];
 
 /// A bucket's versioning state: S3's three (a bucket that was never
 /// versioned differs from a suspended one in the responses).
