@@ -233,12 +233,12 @@ mod tests {
             ("DELETE", "/b?metadataConfiguration"),
             ("DELETE", "/b/?tagging"),
             ("PUT", "/b/k?tagging&versionId=1"),
-            ("PUT", "/b?policy"),
+            ("PUT", "/b?cors"),
             ("POST", "/b/k?restore"),
             ("POST", "/b/k?select&select-type=2"),
             ("PUT", "/b/k?someFutureThing="),
             ("DELETE", "/b/k?someFutureThing=1"),
-            ("GET", "/b?policy"),
+            ("GET", "/b?policyStatus"),
             ("GET", "/b/k?attributes"),
             ("GET", "/b/k?annotation&annotationName=x"),
             ("GET", "/b/k?brandNewSubresource"),
@@ -251,6 +251,9 @@ mod tests {
     #[test]
     fn implemented_operations_pass() {
         for (method, uri) in [
+            ("PUT", "/b?policy"),
+            ("GET", "/b?policy"),
+            ("DELETE", "/b?policy"),
             ("GET", "/"),
             ("GET", "/?max-buckets=10&x-id=ListBuckets"),
             ("PUT", "/b"),
