@@ -84,6 +84,11 @@ pub struct Args {
     /// attach a profiler (`perf record -p PID`).
     #[arg(long)]
     pub soak: Option<f64>,
+    /// Instead of the benchmark: measure what `--auth iam` adds to a warm
+    /// Invoke, over this many rounds (open unsigned, iam by the root, iam by
+    /// an IAM user with a policy, alternating).
+    #[arg(long)]
+    pub auth_overhead: Option<usize>,
     /// Concurrent clients of `--soak`.
     #[arg(long, default_value_t = 1)]
     pub soak_clients: usize,

@@ -74,6 +74,27 @@ impl Conn {
         self.read_response(method == "HEAD").await
     }
 
+    /// [`Conn::request`] signed with SigV4 by `key` (the `Host` it sends is
+    /// the signed one), as an SDK signs.
+    pub async fn request_signed(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        key: &lambdabox_aws::sigv4::SigningKey<'_>,
+    ) -> anyhow::Result<Response> {
+        let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut pairs: Vec<(String, String)> =
+            headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned())).collect();
+        pairs.push(("host".to_owned(), self.addr.to_string()));
+        let request = lambdabox_aws::sigv4::SignedRequest { method, path: path_only, query, headers: &pairs, body };
+        let added = lambdabox_aws::sigv4::sign(&request, key, chrono::Utc::now());
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        all.extend(added.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        self.request(method, path, &all, body).await
+    }
+
     /// Reads more bytes into the buffer; false at end of stream.
     async fn fill(&mut self) -> anyhow::Result<bool> {
         if self.buf.capacity() - self.buf.len() < 4096 {

@@ -59,6 +59,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(seconds) = args.soak {
         return sections::soak::run(&args, seconds).await;
     }
+    if let Some(rounds) = args.auth_overhead {
+        return sections::auth::run(&args, rounds).await;
+    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let load_before = machine::load_average();
     let server_bin = server_binary(args.server.as_deref())?;
@@ -71,7 +74,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (echo_warm, echo_load) = sections::baseline::echo(&bench).await?;
 
     eprintln!("== lambdabox: {}", server_bin.display());
-    let mut server = Server::start_with(&server_bin, ServeOptions { async_workers: args.async_workers }).await?;
+    let mut server =
+        Server::start_with(&server_bin, ServeOptions { async_workers: args.async_workers, ..ServeOptions::default() })
+            .await?;
     let deployed = sections::deploy::deploy(&mut bench, &mut server, &bootstrap, &lrt, scratch.path()).await?;
     let warm = sections::warm::run(&bench, &server, &deployed).await?;
     let alias = sections::alias::run(&mut bench, &mut server, &deployed).await;

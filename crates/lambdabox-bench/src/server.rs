@@ -33,12 +33,15 @@ pub struct FunctionDef<'a> {
 pub struct ServeOptions {
     /// `--async-workers`: how many queued events the server runs at once.
     pub async_workers: usize,
+    /// `--auth iam`: every request signed and authorised (the harness's own
+    /// set-up calls are signed with the root's `test`/`test`).
+    pub auth_iam: bool,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         // The server's own default.
-        Self { async_workers: 8 }
+        Self { async_workers: 8, auth_iam: false }
     }
 }
 
@@ -78,6 +81,34 @@ pub struct Server {
     log_path: PathBuf,
     _scratch: tempfile::TempDir,
     control: Option<Conn>,
+    /// Whether control requests are signed (`--auth iam`).
+    signed: bool,
+}
+
+/// One request, signed when `key` is given.
+async fn send(
+    conn: &mut Conn,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    key: Option<&lambdabox_aws::sigv4::SigningKey<'_>>,
+) -> anyhow::Result<Response> {
+    match key {
+        Some(key) => conn.request_signed(method, path, headers, body, key).await,
+        None => conn.request(method, path, headers, body).await,
+    }
+}
+
+/// The root's key (`--credentials`' default) for `service`.
+pub fn root_key(service: &str) -> lambdabox_aws::sigv4::SigningKey<'_> {
+    lambdabox_aws::sigv4::SigningKey {
+        access_key: "test",
+        secret: "test",
+        session_token: None,
+        region: "us-east-1",
+        service,
+    }
 }
 
 impl Server {
@@ -100,6 +131,8 @@ impl Server {
             .arg(&data_dir)
             .arg("--async-workers")
             .arg(options.async_workers.to_string())
+            .arg("--auth")
+            .arg(if options.auth_iam { "iam" } else { "open" })
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -131,7 +164,8 @@ impl Server {
             }
         };
         let control = Some(Conn::connect(addr).await?);
-        Ok(Self { child, _stdout: lines.into_inner(), addr, log_path, _scratch: scratch, control })
+        let signed = options.auth_iam;
+        Ok(Self { child, _stdout: lines.into_inner(), addr, log_path, _scratch: scratch, control, signed })
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -158,15 +192,40 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> anyhow::Result<Response> {
+        let key = self.signed.then(|| root_key(if path == "/" { "iam" } else { "lambda" }));
         if let Some(conn) = &mut self.control
-            && let Ok(response) = conn.request(method, path, headers, body).await
+            && let Ok(response) = send(conn, method, path, headers, body, key.as_ref()).await
         {
             return Ok(response);
         }
         let mut conn = Conn::connect(self.addr).await?;
-        let response = conn.request(method, path, headers, body).await?;
+        let response = send(&mut conn, method, path, headers, body, key.as_ref()).await?;
         self.control = Some(conn);
         Ok(response)
+    }
+
+    /// An IAM query-protocol call (`POST /`, form-encoded), signed by the
+    /// root; the XML answer.
+    pub async fn iam(&mut self, params: &[(&str, &str)]) -> anyhow::Result<String> {
+        let encode = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let mut form: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        form.push("Version=2010-05-08".to_owned());
+        let body = form.join("&");
+        let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
+        let response = self.control_with("POST", "/", &headers, body.as_bytes()).await?;
+        if response.status != 200 {
+            bail!("IAM {:?} answered {}: {}", params.first(), response.status, response.body_text());
+        }
+        Ok(response.body_text())
+    }
+
+    /// The execution role every fixture names, trusting Lambda (needed
+    /// under `--auth iam`, where CreateFunction checks `iam:PassRole`).
+    pub async fn create_execution_role(&mut self) -> anyhow::Result<()> {
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let name = ROLE.rsplit('/').next().unwrap_or("lambdabox-bench");
+        self.iam(&[("Action", "CreateRole"), ("RoleName", name), ("AssumeRolePolicyDocument", trust)]).await?;
+        Ok(())
     }
 
     /// CreateFunction.

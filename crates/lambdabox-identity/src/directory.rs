@@ -73,16 +73,36 @@ impl ForeignAccounts {
     }
 }
 
+/// A key's resolution, kept while the store's generation is unchanged
+/// (and, for a session, until it expires).
+#[derive(Debug, Clone)]
+struct Resolved {
+    generation: u64,
+    secret: String,
+    principal: Principal,
+    /// A session's token, which every request must carry.
+    token: Option<String>,
+    /// A session's expiry (seconds since the epoch).
+    expires: Option<i64>,
+}
+
+/// At most this many keys' resolutions are cached (then all are dropped).
+const CACHE_MAX: usize = 10_000;
+
 #[derive(Debug)]
 pub struct Directory {
     pub store: Arc<IdentityStore>,
     bootstrap: Credentials,
     foreign: ForeignAccounts,
+    /// IAM users' and STS sessions' keys, and role sessions
+    /// (`role:ARN:SESSION`), as last read from the store: a request by a
+    /// known key costs no database read until an IAM write.
+    cache: std::sync::Mutex<std::collections::HashMap<String, Resolved>>,
 }
 
 impl Directory {
     pub fn new(store: Arc<IdentityStore>, bootstrap: Credentials) -> Self {
-        Self { store, bootstrap, foreign: ForeignAccounts::default() }
+        Self { store, bootstrap, foreign: ForeignAccounts::default(), cache: Default::default() }
     }
 
     /// With other accounts' root keys.
@@ -106,15 +126,65 @@ impl Directory {
         if let Some(secret) = lambdabox_aws::session::session_secret(access_key_id) {
             return Some(secret);
         }
-        if let Ok(Some(key)) = self.store.access_key(access_key_id)
-            && key.status == "Active"
-        {
-            return Some(key.secret);
+        self.resolve(access_key_id).ok().flatten().map(|r| r.secret)
+    }
+
+    fn cached(&self, key: &str, generation: u64) -> Option<Resolved> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = cache.get(key)?;
+        let fresh = hit.generation == generation && hit.expires.is_none_or(|e| e >= chrono::Utc::now().timestamp());
+        fresh.then(|| hit.clone())
+    }
+
+    fn remember(&self, key: &str, resolved: &Resolved) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
         }
-        match self.store.session(access_key_id) {
-            Ok(Some(session)) => Some(session.secret),
-            _ => None,
+        cache.insert(key.to_owned(), resolved.clone());
+    }
+
+    /// An IAM user's active key or an unexpired STS session's, from the
+    /// cache or the store.
+    fn resolve(&self, access_key_id: &str) -> Result<Option<Resolved>, AuthnError> {
+        // The generation is read before the store, so a write committed
+        // meanwhile makes this resolution stale rather than wrong.
+        let generation = self.store.generation();
+        if let Some(hit) = self.cached(access_key_id, generation) {
+            return Ok(Some(hit));
         }
+        let account = self.account().to_owned();
+        let resolved = if let Some(key) = self.store.access_key(access_key_id)? {
+            if key.status != "Active" {
+                return Ok(None);
+            }
+            let user = self.store.get_user(&key.user_name)?;
+            let policies = self.store.policies_of(OwnerKind::User, &user.name)?;
+            Resolved {
+                generation,
+                secret: key.secret,
+                principal: Principal {
+                    account,
+                    kind: PrincipalKind::User { name: user.name, path: user.path, id: user.user_id },
+                    policies,
+                },
+                token: None,
+                expires: None,
+            }
+        } else if let Some(session) = self.store.session(access_key_id)? {
+            let role = self.store.get_role(&session.role_name)?;
+            Resolved {
+                generation,
+                principal: self.role_session(&role.arn, &session.session_name)?,
+                secret: session.secret,
+                token: Some(session.token),
+                expires: Some(session.expiration),
+            }
+        } else {
+            return Ok(None);
+        };
+        self.remember(access_key_id, &resolved);
+        Ok(Some(resolved))
     }
 
     /// Who an access key (with the request's session token, if any) is.
@@ -135,28 +205,31 @@ impl Directory {
             let function = caller.function_arn.split(":function:").nth(1).and_then(|f| f.split(':').next());
             return self.role_session(&caller.role_arn, function.unwrap_or("function"));
         }
-        if let Some(key) = self.store.access_key(access_key_id)? {
-            let user = self.store.get_user(&key.user_name)?;
-            let policies = self.store.policies_of(OwnerKind::User, &user.name)?;
-            return Ok(Principal {
-                account: account.to_owned(),
-                kind: PrincipalKind::User { name: user.name, path: user.path, id: user.user_id },
-                policies,
-            });
-        }
-        if let Some(session) = self.store.session(access_key_id)? {
-            if token != Some(session.token.as_str()) {
-                return Err(AuthnError::InvalidToken);
+        match self.resolve(access_key_id)? {
+            Some(resolved) if resolved.token.is_some() && token != resolved.token.as_deref() => {
+                Err(AuthnError::InvalidToken)
             }
-            let role = self.store.get_role(&session.role_name)?;
-            return self.role_session(&role.arn, &session.session_name);
+            Some(resolved) => Ok(resolved.principal),
+            None => Err(AuthnError::UnknownKey),
         }
-        Err(AuthnError::UnknownKey)
     }
 
     /// A session of the role an ARN names, with the role's policies (none
     /// if the role does not exist here).
     pub fn role_session(&self, role_arn: &str, session: &str) -> Result<Principal, AuthnError> {
+        let generation = self.store.generation();
+        let cache_key = format!("role:{role_arn}:{session}");
+        if let Some(hit) = self.cached(&cache_key, generation) {
+            return Ok(hit.principal);
+        }
+        let principal = self.read_role_session(role_arn, session)?;
+        let resolved =
+            Resolved { generation, secret: String::new(), principal: principal.clone(), token: None, expires: None };
+        self.remember(&cache_key, &resolved);
+        Ok(principal)
+    }
+
+    fn read_role_session(&self, role_arn: &str, session: &str) -> Result<Principal, AuthnError> {
         let account = self.account().to_owned();
         let role = self.store.role_by_arn(role_arn)?;
         let (role_name, role_path, role_id, policies) = match role {
@@ -250,5 +323,27 @@ impl Directory {
 impl lambdabox_aws::sigv4::SecretSource for Directory {
     fn secret(&self, access_key_id: &str) -> Option<String> {
         Directory::secret(self, access_key_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OwnerKind;
+
+    #[test]
+    fn a_cached_principal_follows_every_iam_write() {
+        let store = Arc::new(IdentityStore::open_in_memory("123456789012").unwrap());
+        let directory = Directory::new(store.clone(), Credentials::default());
+        store.create_user("u", None, vec![]).unwrap();
+        let key = store.create_access_key("u").unwrap();
+        assert!(directory.principal(&key.access_key_id, None).unwrap().policies.is_empty());
+        assert_eq!(directory.secret(&key.access_key_id).as_deref(), Some(key.secret.as_str()));
+        let allow = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        store.put_inline_policy(OwnerKind::User, "u", "p", allow).unwrap();
+        assert_eq!(directory.principal(&key.access_key_id, None).unwrap().policies.len(), 1);
+        store.update_access_key("u", &key.access_key_id, "Inactive").unwrap();
+        assert_eq!(directory.secret(&key.access_key_id), None);
+        assert!(matches!(directory.principal(&key.access_key_id, None), Err(AuthnError::UnknownKey)));
     }
 }

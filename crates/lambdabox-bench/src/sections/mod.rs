@@ -4,6 +4,7 @@
 //! runs [`soak`] instead.
 
 pub mod alias;
+pub mod auth;
 pub mod baseline;
 pub mod cargo_lambda;
 pub mod cold;

@@ -10,6 +10,7 @@ mod sessions;
 mod users;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
@@ -139,6 +140,36 @@ impl IdentityError {
 pub struct IdentityStore {
     conn: Mutex<Connection>,
     account: String,
+    /// Bumped after every write that can change who a key is or what its
+    /// policies say (not for new STS sessions), so caches of principals
+    /// know when to read again.
+    generation: AtomicU64,
+}
+
+/// The connection, held for a write; dropping it (after the write
+/// committed) bumps the store's generation.
+pub(crate) struct WriteGuard<'a> {
+    conn: MutexGuard<'a, Connection>,
+    generation: &'a AtomicU64,
+}
+
+impl std::ops::Deref for WriteGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for IdentityStore {
@@ -151,13 +182,13 @@ impl IdentityStore {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path, account: &str) -> Result<Self, IdentityError> {
         let conn = lambdabox_store::open_migrated(path, MIGRATIONS)?;
-        Ok(Self { conn: Mutex::new(conn), account: account.to_owned() })
+        Ok(Self { conn: Mutex::new(conn), account: account.to_owned(), generation: AtomicU64::new(0) })
     }
 
     /// An in-memory store (tests).
     pub fn open_in_memory(account: &str) -> Result<Self, IdentityError> {
         let conn = lambdabox_store::open_migrated_in_memory(MIGRATIONS)?;
-        Ok(Self { conn: Mutex::new(conn), account: account.to_owned() })
+        Ok(Self { conn: Mutex::new(conn), account: account.to_owned(), generation: AtomicU64::new(0) })
     }
 
     pub fn account(&self) -> &str {
@@ -168,6 +199,17 @@ impl IdentityStore {
         // A transaction rolls back when a panic unwinds through it, so a
         // poisoned lock still guards a consistent database.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connection for a write that may change principals or policies.
+    pub(crate) fn lock_write(&self) -> WriteGuard<'_> {
+        WriteGuard { conn: self.lock(), generation: &self.generation }
+    }
+
+    /// How many writes have changed principals or policies so far; read it
+    /// before reading what it guards.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 

@@ -81,7 +81,7 @@ impl IdentityStore {
     ) -> Result<(), IdentityError> {
         PolicyDocument::parse(document, PolicyKind::Identity)?;
         self.owner_exists(kind, owner)?;
-        self.lock().execute(
+        self.lock_write().execute(
             "INSERT INTO inline_policies (owner_kind, owner, policy_name, document) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (owner_kind, owner, policy_name) DO UPDATE SET document = excluded.document",
             params![kind.as_str(), owner, policy_name, document],
@@ -108,7 +108,7 @@ impl IdentityStore {
 
     pub fn delete_inline_policy(&self, kind: OwnerKind, owner: &str, policy_name: &str) -> Result<(), IdentityError> {
         self.owner_exists(kind, owner)?;
-        let n = self.lock().execute(
+        let n = self.lock_write().execute(
             "DELETE FROM inline_policies WHERE owner_kind = ?1 AND owner = ?2 AND policy_name = ?3",
             params![kind.as_str(), owner, policy_name],
         )?;
@@ -142,7 +142,7 @@ impl IdentityStore {
         check_path(path)?;
         PolicyDocument::parse(document, PolicyKind::Identity)?;
         let arn = format!("arn:aws:iam::{}:policy{path}{name}", self.account);
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction()?;
         let exists: Option<String> =
             tx.query_row("SELECT arn FROM managed_policies WHERE name = ?1", [name], |r| r.get(0)).optional()?;
@@ -275,7 +275,7 @@ impl IdentityStore {
             return Err(IdentityError::InvalidInput(format!("ARN {arn} is not valid.")));
         }
         self.get_policy(arn)?;
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction()?;
         let attached: i64 =
             tx.query_row("SELECT COUNT(*) FROM attachments WHERE policy_arn = ?1", [arn], |r| r.get(0))?;
@@ -294,7 +294,7 @@ impl IdentityStore {
             IdentityError::NoSuchEntity(_) => not_attachable(arn),
             other => other,
         })?;
-        self.lock().execute(
+        self.lock_write().execute(
             "INSERT OR IGNORE INTO attachments (owner_kind, owner, policy_arn) VALUES (?1, ?2, ?3)",
             params![kind.as_str(), owner, arn],
         )?;
@@ -303,7 +303,7 @@ impl IdentityStore {
 
     pub fn detach_policy(&self, kind: OwnerKind, owner: &str, arn: &str) -> Result<(), IdentityError> {
         self.owner_exists(kind, owner)?;
-        let n = self.lock().execute(
+        let n = self.lock_write().execute(
             "DELETE FROM attachments WHERE owner_kind = ?1 AND owner = ?2 AND policy_arn = ?3",
             params![kind.as_str(), owner, arn],
         )?;

@@ -62,7 +62,7 @@ impl IdentityStore {
                 "The requested MaxSessionDuration {duration} is invalid. It must be between 3600 and 43200 seconds."
             )));
         }
-        let conn = self.lock();
+        let conn = self.lock_write();
         let exists: Option<String> =
             conn.query_row("SELECT name FROM roles WHERE name = ?1", [new.name], |r| r.get(0)).optional()?;
         if exists.is_some() {
@@ -122,7 +122,7 @@ impl IdentityStore {
     }
 
     pub fn delete_role(&self, name: &str) -> Result<(), IdentityError> {
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction()?;
         let exists: Option<String> =
             tx.query_row("SELECT name FROM roles WHERE name = ?1", [name], |r| r.get(0)).optional()?;
@@ -143,7 +143,7 @@ impl IdentityStore {
 
     pub fn update_assume_role_policy(&self, name: &str, document: &str) -> Result<(), IdentityError> {
         PolicyDocument::parse(document, PolicyKind::Trust)?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         let n = conn.execute("UPDATE roles SET trust_policy = ?2 WHERE name = ?1", params![name, document])?;
         if n == 0 {
             return Err(no_such_role(name));

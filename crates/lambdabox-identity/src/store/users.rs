@@ -57,7 +57,7 @@ impl IdentityStore {
     pub fn create_user(&self, name: &str, path: Option<&str>, tags: Tags) -> Result<User, IdentityError> {
         let path = path.unwrap_or("/");
         check_path(path)?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         let exists: Option<String> =
             conn.query_row("SELECT name FROM users WHERE name = ?1", [name], |r| r.get(0)).optional()?;
         if exists.is_some() {
@@ -98,7 +98,7 @@ impl IdentityStore {
     /// Deletes a user that has no access keys, inline policies or
     /// attached policies left (IAM's `DeleteConflict` otherwise).
     pub fn delete_user(&self, name: &str) -> Result<(), IdentityError> {
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction()?;
         let exists: Option<String> =
             tx.query_row("SELECT name FROM users WHERE name = ?1", [name], |r| r.get(0)).optional()?;
@@ -122,7 +122,7 @@ impl IdentityStore {
 
     /// A new active access key for a user (at most two per user).
     pub fn create_access_key(&self, user_name: &str) -> Result<AccessKey, IdentityError> {
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction()?;
         let user: Option<String> =
             tx.query_row("SELECT name FROM users WHERE name = ?1", [user_name], |r| r.get(0)).optional()?;
@@ -161,7 +161,7 @@ impl IdentityStore {
 
     pub fn delete_access_key(&self, user_name: &str, access_key_id: &str) -> Result<(), IdentityError> {
         self.get_user(user_name)?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         let n = conn.execute(
             "DELETE FROM access_keys WHERE access_key_id = ?1 AND user_name = ?2",
             params![access_key_id, user_name],
@@ -176,7 +176,7 @@ impl IdentityStore {
 
     pub fn update_access_key(&self, user_name: &str, access_key_id: &str, status: &str) -> Result<(), IdentityError> {
         self.get_user(user_name)?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         let n = conn.execute(
             "UPDATE access_keys SET status = ?3 WHERE access_key_id = ?1 AND user_name = ?2",
             params![access_key_id, user_name, status],
