@@ -72,7 +72,7 @@ impl AwsManaged {
 
 const LOGS_BASIC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#;
 
-pub static ALL: [AwsManaged; 11] = [
+pub static ALL: [AwsManaged; 12] = [
     AwsManaged::new(
         "AdministratorAccess",
         "/",
@@ -120,6 +120,14 @@ pub static ALL: [AwsManaged; 11] = [
         "v2",
         ("2016-11-21T19:57:33Z", "2024-01-05T22:37:50Z"),
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes","logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#,
+    ),
+    AwsManaged::new(
+        "AWSLambdaDynamoDBExecutionRole",
+        "/service-role/",
+        "Provides list and read access to DynamoDB streams and write permissions to CloudWatch logs.",
+        "v1",
+        ("2015-04-09T15:09:29Z", "2015-04-09T15:09:29Z"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:DescribeStream","dynamodb:GetRecords","dynamodb:GetShardIterator","dynamodb:ListStreams","logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#,
     ),
     AwsManaged::new(
         "AWSLambda_FullAccess",
