@@ -27,7 +27,7 @@ import pytest
 from botocore.config import Config
 
 from model import minimal_request, service_model
-from test_every_operation import SERVICES, SKIP, botocore_method
+from test_every_operation import SERVICES, botocore_method, cases
 
 # HEAD answers carry no body: S3's access denied is then a bare 403.
 DENIED = {"AccessDeniedException", "AccessDenied", "403"}
@@ -74,14 +74,6 @@ def nobody(iam_server):
     key = root_iam.create_access_key(UserName="nobody")["AccessKey"]
     make(iam_server, "s3", "test", "test").create_bucket(Bucket="conformance-bucket")
     return {s: make(iam_server, s, key["AccessKeyId"], key["SecretAccessKey"]) for s in SERVICES}
-
-
-def cases():
-    for service in SERVICES:
-        model = service_model(service)
-        for op in sorted(model.operation_names):
-            marks = [pytest.mark.skip(reason=SKIP[(service, op)])] if (service, op) in SKIP else []
-            yield pytest.param(service, op, id=f"{service}.{op}", marks=marks)
 
 
 @pytest.mark.parametrize("service, operation", list(cases()))

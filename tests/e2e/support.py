@@ -499,3 +499,16 @@ def stored_zip_of_size(total_bytes: int) -> bytes:
                 out.write(chunk[:n])
                 left -= n
     return buf.getvalue()
+
+
+def aws_client(server, service: str, key: str = "test", secret: str = "test", token: str | None = None, **config):
+    """A boto3 client of `service` on `server`, signed with `key` (the root's `test`/`test` by default), no retries."""
+    return boto3.client(
+        service,
+        endpoint_url=server.url,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        config=Config(retries={"total_max_attempts": 1}, **config),
+    )

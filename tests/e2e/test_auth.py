@@ -30,6 +30,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from support import aws_client as client
 from support import REGION, aws_cli_env, aws_cli_path, make_zip, unique_name
 
 ROLE = "arn:aws:iam::000000000000:role/app-role"
@@ -51,17 +52,6 @@ def iam_server(data_root, server_logs):
     yield srv
     if srv.running:
         srv.stop()
-
-
-def client(server, service, key="test", secret="test", **config):
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name=REGION,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"total_max_attempts": 1}, **config),
-    )
 
 
 def raw(server, method, path, body=b"", headers=None):

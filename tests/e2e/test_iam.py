@@ -18,11 +18,10 @@ import os
 import subprocess
 import uuid
 
-import boto3
 import botocore.exceptions
 import pytest
-from botocore.config import Config
 
+from support import aws_client as client
 from support import ACCOUNT, REGION, aws_cli_env, aws_cli_path, make_zip, unique_name
 
 FOREIGN_ACCOUNT = "111122223333"
@@ -42,18 +41,6 @@ def iam_server(data_root, server_logs):
     yield srv
     if srv.running:
         srv.stop()
-
-
-def client(server, service, key="test", secret="test", token=None, **config):
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name=REGION,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
-        config=Config(retries={"total_max_attempts": 1}, **config),
-    )
 
 
 def error_of(call):
