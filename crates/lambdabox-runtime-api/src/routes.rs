@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -45,7 +46,13 @@ async fn next(State(mailbox): State<Arc<Mailbox>>) -> Response {
 }
 
 /// `POST /runtime/invocation/{AwsRequestId}/response`.
-async fn response(State(mailbox): State<Arc<Mailbox>>, Path(request_id): Path<String>, request: Request) -> Response {
+async fn response(
+    State(mailbox): State<Arc<Mailbox>>,
+    request_id: Result<Path<String>, PathRejection>,
+    request: Request,
+) -> Response {
+    // An id that does not decode (not UTF-8) names no invocation.
+    let Ok(Path(request_id)) = request_id else { return json(StatusCode::BAD_REQUEST, wire::INVALID_REQUEST_ID_BODY) };
     let streaming = request
         .headers()
         .get(wire::FUNCTION_RESPONSE_MODE)
@@ -75,7 +82,12 @@ fn streamed_outcome(data: Bytes, trailers: &HeaderMap) -> InvocationOutcome {
 }
 
 /// `POST /runtime/invocation/{AwsRequestId}/error`.
-async fn error(State(mailbox): State<Arc<Mailbox>>, Path(request_id): Path<String>, request: Request) -> Response {
+async fn error(
+    State(mailbox): State<Arc<Mailbox>>,
+    request_id: Result<Path<String>, PathRejection>,
+    request: Request,
+) -> Response {
+    let Ok(Path(request_id)) = request_id else { return json(StatusCode::BAD_REQUEST, wire::INVALID_REQUEST_ID_BODY) };
     let error_type = request.headers().get(wire::FUNCTION_ERROR_TYPE).and_then(header_string);
     let outcome = match read_limited(request.into_body(), wire::MAX_RESPONSE_PAYLOAD_BYTES).await {
         Ok(Payload::Complete { data, .. }) => InvocationOutcome::FunctionError { error_type, body: data },

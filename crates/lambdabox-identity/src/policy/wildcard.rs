@@ -9,13 +9,16 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // A `*` in the pattern is always a wildcard, even against a `*` in
+        // the text (found by the policy fuzz target: a Deny on `bucket/*`
+        // must apply to a key named `*secret`).
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -60,6 +63,9 @@ mod tests {
         assert!(matches("*a*b*", "xxaxxbxx"));
         assert!(!matches("*a*b", "xxaxxbxx"));
         assert!(matches_ignore_case("lambda:invoke*", "lambda:InvokeFunction"));
+        assert!(matches("*", "*a"));
+        assert!(matches("bucket/*", "bucket/*secret"));
+        assert!(matches("lambda:*", "lambda:*Function"));
         assert!(!matches("lambda:invoke*", "lambda:InvokeFunction"));
     }
 
