@@ -16,7 +16,6 @@
 //! cases; failures persist in `tests/proptest-regressions/fuzz_sigv4.txt`.
 
 use std::fs;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -26,27 +25,11 @@ use lambdabox_aws::CredentialScope;
 use lambdabox_aws::sigv4::{self, Caller, SigV4Error, SignedRequest};
 use lambdabox_model::Credentials;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use sha2::{Digest, Sha256};
 
 const TARGET: &str = "sigv4";
 const CORPUS: &str = "tests/fuzz-corpus/sigv4";
-
-/// The number of generated cases: `LAMBDABOX_FUZZ_CASES`, 1000 by default.
-fn cases() -> u32 {
-    std::env::var("LAMBDABOX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/proptest-regressions/fuzz_sigv4.txt",
-        ))),
-        source_file: Some(file!()),
-        ..Config::default()
-    }
-}
 
 // ---- a request and the checks every request gets -------------------------
 
@@ -790,9 +773,7 @@ fn replay(path: &std::path::Path) -> Result<(), String> {
 fn fuzz_sigv4() {
     let started = Instant::now();
     let executions = AtomicU64::new(0);
-    let mut corpus: Vec<PathBuf> =
-        fs::read_dir(CORPUS).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    corpus.sort();
+    let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
     for path in &corpus {
         executions.fetch_add(1, Ordering::Relaxed);
@@ -801,7 +782,7 @@ fn fuzz_sigv4() {
         }
     }
 
-    let mut runner = TestRunner::new(config());
+    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
     let result = runner.run(&case(), |case| {
         executions.fetch_add(1, Ordering::Relaxed);
         check_case(&case)

@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Cursor, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -50,29 +50,13 @@ use lambdabox_proto::control::{
 use lambdabox_proto::layers::PublishLayerVersionRequest;
 use lambdabox_store::{BlobStore, CachedStore, SqliteStore};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
 const TARGET: &str = "lambda_json";
 const CORPUS: &str = "tests/fuzz-corpus/lambda_json";
 const FUNCTION: &str = "fuzzed";
 const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
-
-/// The number of generated cases: `LAMBDABOX_FUZZ_CASES`, 1000 by default.
-fn cases() -> u32 {
-    std::env::var("LAMBDABOX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/proptest-regressions/fuzz_lambda_json.txt",
-        ))),
-        source_file: Some(file!()),
-        ..Config::default()
-    }
-}
 
 // ---- the operations ---------------------------------------------------------
 
@@ -939,9 +923,7 @@ fn fuzz_lambda_json() {
     let executions = AtomicU64::new(0);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 
-    let mut corpus: Vec<PathBuf> =
-        fs::read_dir(CORPUS).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    corpus.sort();
+    let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
     for path in &corpus {
         executions.fetch_add(1, Ordering::Relaxed);
@@ -950,7 +932,7 @@ fn fuzz_lambda_json() {
         }
     }
 
-    let mut runner = TestRunner::new(config());
+    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
     let result = runner.run(&case(), |case| {
         executions.fetch_add(1, Ordering::Relaxed);
         check_validators(&case.strings, &case.numbers)?;

@@ -31,27 +31,13 @@ use nix::errno::Errno;
 use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{Mode, SFlag};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 const TARGET: &str = "zip";
 const CORPUS: &str = "tests/fuzz-corpus/zip";
 /// Stands for the absolute path of a directory outside the code cache in
 /// generated link targets.
 const OUTSIDE: &str = "@OUTSIDE@";
-
-/// The number of generated cases: `LAMBDABOX_FUZZ_CASES`, 1000 by default.
-fn cases() -> u32 {
-    std::env::var("LAMBDABOX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/fuzz_zip.txt"))),
-        source_file: Some(file!()),
-        ..Config::default()
-    }
-}
 
 // ---- zips written byte by byte -------------------------------------------
 
@@ -527,9 +513,7 @@ fn fuzz_zip() {
     let started = Instant::now();
     let executions = AtomicU64::new(0);
 
-    let mut corpus: Vec<PathBuf> =
-        fs::read_dir(CORPUS).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    corpus.sort();
+    let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
     for path in &corpus {
         let name = path.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
@@ -545,7 +529,7 @@ fn fuzz_zip() {
         check(&[first, bytes], &host).unwrap_or_else(|e| panic!("{name} as a layer: {e}"));
     }
 
-    let mut runner = TestRunner::new(config());
+    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
     let strategy = prop::collection::vec(package(), 1..=2);
     let result = runner.run(&strategy, |packages| {
         executions.fetch_add(1, Ordering::Relaxed);

@@ -27,7 +27,7 @@ use lambdabox_identity::policy::{
 };
 use lambdabox_identity::{Principal, PrincipalKind};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
 const TARGET: &str = "policy";
@@ -35,22 +35,6 @@ const CORPUS: &str = "tests/fuzz-corpus/policy";
 const ACCOUNT: &str = "123456789012";
 const OTHER_ACCOUNT: &str = "210987654321";
 const KINDS: [PolicyKind; 3] = [PolicyKind::Identity, PolicyKind::Resource, PolicyKind::Trust];
-
-/// The number of generated cases: `LAMBDABOX_FUZZ_CASES`, 1000 by default.
-fn cases() -> u32 {
-    std::env::var("LAMBDABOX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/proptest-regressions/fuzz_policy.txt",
-        ))),
-        source_file: Some(file!()),
-        ..Config::default()
-    }
-}
 
 // ---- strategies: policy-shaped JSON ---------------------------------------
 
@@ -709,9 +693,7 @@ fn decision_case(path: &std::path::Path) -> Result<(String, String), String> {
 fn fuzz_policy() {
     let started = Instant::now();
     let executions = AtomicU64::new(0);
-    let mut corpus: Vec<PathBuf> =
-        fs::read_dir(CORPUS).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    corpus.sort();
+    let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
     for path in corpus.iter().filter(|p| p.is_file()) {
         executions.fetch_add(1, Ordering::Relaxed);
@@ -732,7 +714,7 @@ fn fuzz_policy() {
         assert_eq!(got, expected, "{}: the decision regressed", path.display());
     }
 
-    let mut runner = TestRunner::new(config());
+    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
     let result = runner.run(&case(), |case| {
         executions.fetch_add(1, Ordering::Relaxed);
         check_case(&case)

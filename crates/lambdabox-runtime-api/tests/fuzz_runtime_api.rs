@@ -24,7 +24,6 @@
 use std::fs;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -33,7 +32,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use lambdabox_runtime_api::{Invocation, InvocationOutcome, InvokeError, RuntimeApi, serve};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -42,22 +41,6 @@ const TARGET: &str = "runtime_api";
 const CORPUS: &str = "tests/fuzz-corpus/runtime_api";
 /// How long any answer may take before the server counts as stuck.
 const PATIENCE: Duration = Duration::from_secs(5);
-
-/// The number of generated cases: `LAMBDABOX_FUZZ_CASES`, 1000 by default.
-fn cases() -> u32 {
-    std::env::var("LAMBDABOX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/proptest-regressions/fuzz_runtime_api.txt",
-        ))),
-        source_file: Some(file!()),
-        ..Config::default()
-    }
-}
 
 /// Panics anywhere in the process (the server's tasks included).
 static PANICS: AtomicUsize = AtomicUsize::new(0);
@@ -911,9 +894,7 @@ fn fuzz_runtime_api() {
     let executions = AtomicU64::new(0);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 
-    let mut corpus: Vec<PathBuf> =
-        fs::read_dir(CORPUS).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    corpus.sort();
+    let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 8, "the seed corpus is missing");
     for path in corpus.iter().filter(|p| p.is_file()) {
         executions.fetch_add(1, Ordering::Relaxed);
@@ -931,7 +912,7 @@ fn fuzz_runtime_api() {
         }
     }
 
-    let mut runner = TestRunner::new(config());
+    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
     let result = runner.run(&prop::collection::vec(step(), 1..8), |steps| {
         executions.fetch_add(1, Ordering::Relaxed);
         rt.block_on(run_steps(&steps))

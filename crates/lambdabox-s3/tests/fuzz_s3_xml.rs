@@ -20,7 +20,7 @@
 //! `tests/proptest-regressions/fuzz_s3_xml.txt`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -29,29 +29,13 @@ use hmac::{Hmac, Mac};
 use lambdabox_model::{Credentials, Region};
 use lambdabox_s3::{S3Config, S3Endpoint};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use sha2::{Digest, Sha256};
 
 const TARGET: &str = "s3_xml";
 const CORPUS: &str = "tests/fuzz-corpus/s3_xml";
 const HOST: &str = "s3.localhost";
 const BUCKET: &str = "fuzz";
-
-/// The number of generated cases: `LAMBDABOX_FUZZ_CASES`, 1000 by default.
-fn cases() -> u32 {
-    std::env::var("LAMBDABOX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/proptest-regressions/fuzz_s3_xml.txt",
-        ))),
-        source_file: Some(file!()),
-        ..Config::default()
-    }
-}
 
 // ---- signing, as AWS documents it for S3 ------------------------------------------
 
@@ -637,9 +621,7 @@ fn fuzz_s3_xml() {
     let executions = AtomicU64::new(0);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 
-    let mut corpus: Vec<PathBuf> =
-        fs::read_dir(CORPUS).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    corpus.sort();
+    let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 8, "the seed corpus is missing");
     for path in &corpus {
         executions.fetch_add(1, Ordering::Relaxed);
@@ -662,7 +644,7 @@ fn fuzz_s3_xml() {
         }
     }
 
-    let mut runner = TestRunner::new(config());
+    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
     let result = runner.run(&prop::collection::vec(step(), 1..4), |steps| {
         executions.fetch_add(1, Ordering::Relaxed);
         rt.block_on(run_steps(&steps))
