@@ -429,3 +429,37 @@ def test_a_runtime_that_floods_stdout_still_answers(runtime_server):
     assert json.loads(resp["Payload"].read()) == "flooded"
     tail = base64.b64decode(resp["LogResult"])
     assert len(tail) <= 4096
+
+
+def test_an_environment_busy_when_its_function_is_deleted_is_not_kept(new_server):
+    """DeleteFunction retires idle environments; one busy with an invocation
+    at that moment must be retired when the invocation ends, not put back
+    (found by the soak test: it lived until the keep-alive ran out)."""
+    import hashlib
+    from pathlib import Path
+
+    from test_soak import sandbox_cgroups
+
+    srv = new_server(start=False)
+    srv.start(args=["serve", "--listen", "127.0.0.1:0", "--data-dir", str(srv.data_dir), *LIGHT])
+    tag = hashlib.sha256(os.fsencode(str(Path(srv.data_dir).resolve()))).hexdigest()[:12]
+    baseline = len(sandbox_cgroups(tag))
+    lam, _ = clients(srv)
+    sleeper = make_zip({"app.py": "import time\ndef handler(e, c):\n    time.sleep(2)\n    return 'done'\n"})
+    for i in range(3):
+        name = f"busy-{i}"
+        lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": sleeper}, Timeout=30)
+        result = {}
+        t = threading.Thread(target=lambda: result.update(r=clients(srv)[0].invoke(FunctionName=name)))
+        t.start()
+        deadline = time.monotonic() + 20
+        while len(sandbox_cgroups(tag)) <= baseline and time.monotonic() < deadline:
+            time.sleep(0.05)  # until its environment exists
+        lam.delete_function(FunctionName=name)
+        t.join(timeout=60)
+        assert json.loads(result["r"]["Payload"].read()) == "done"
+    deadline = time.monotonic() + 30
+    while len(sandbox_cgroups(tag)) > baseline and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(sandbox_cgroups(tag)) == baseline, "an environment of a deleted function was kept"

@@ -280,6 +280,9 @@ impl Engine {
         let key = PoolKey::of(f, &request.region);
         let request_id = request.request_id.clone();
         let timeout = Duration::from_secs(u64::from(f.timeout.get()));
+        // Retirements from here on (a delete or update while this runs) keep
+        // the environment from going back to the pool.
+        let epoch = self.pools.epoch();
         let warm = loop {
             match self.pools.take(&key) {
                 Some(mut env) => {
@@ -346,7 +349,9 @@ impl Engine {
             env.provisioned = false;
         }
         if outcome.keeps_environment() && env.is_alive_hint() {
-            self.pools.put(key, env, self.config.max_idle);
+            if let Some(retired) = self.pools.put_after(key, env, self.config.max_idle, epoch) {
+                retired.retire().await;
+            }
         } else {
             env.retire().await;
         }

@@ -40,6 +40,36 @@ struct Idle {
 struct Inner {
     /// Oldest first.
     idle: Vec<Idle>,
+    /// Counts retirements (of a function, or of one of its versions).
+    epoch: u64,
+    /// The latest retirements, `(epoch, function, version)` (`None`: every
+    /// version), so an environment busy with an invocation when its
+    /// function was retired is not put back afterwards.
+    retired: std::collections::VecDeque<(u64, String, Option<String>)>,
+}
+
+/// How many retirements are remembered; an invocation that began before
+/// the oldest of them is treated as retired (its environment is not reused).
+const RETIREMENTS_KEPT: usize = 4096;
+
+impl Inner {
+    fn record_retirement(&mut self, name: &str, version: Option<&str>) {
+        self.epoch += 1;
+        if self.retired.len() == RETIREMENTS_KEPT {
+            self.retired.pop_front();
+        }
+        self.retired.push_back((self.epoch, name.to_owned(), version.map(str::to_owned)));
+    }
+
+    /// Whether `key` was retired after `since`.
+    fn retired_since(&self, key: &PoolKey, since: u64) -> bool {
+        let forgotten = self.retired.front().is_some_and(|(oldest, _, _)| *oldest > since + 1)
+            && self.retired.len() == RETIREMENTS_KEPT;
+        forgotten
+            || self.retired.iter().any(|(epoch, name, version)| {
+                *epoch > since && *name == key.name && version.as_ref().is_none_or(|v| *v == key.version)
+            })
+    }
 }
 
 /// Every idle environment of the engine.
@@ -81,6 +111,29 @@ impl Pools {
         found
     }
 
+    /// The retirement count, read when an invocation starts (see [`Pools::put_after`]).
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// [`Pools::put`] for an environment whose invocation began at retirement
+    /// count `since`: if its function or version was retired meanwhile
+    /// (DeleteFunction, an update, a deleted version while it ran), it is
+    /// handed back to be retired instead of kept idle.
+    pub fn put_after(
+        &self,
+        key: PoolKey,
+        env: ExecutionEnvironment,
+        max_idle: usize,
+        since: u64,
+    ) -> Option<ExecutionEnvironment> {
+        if self.lock().retired_since(&key, since) {
+            return Some(env);
+        }
+        self.put(key, env, max_idle);
+        None
+    }
+
     /// Returns an environment after an invocation; [`spawn_freezer`]
     /// freezes it once it has been idle for the grace period, unless it is
     /// taken again first. Beyond `max_idle`, the least recently used
@@ -120,6 +173,7 @@ impl Pools {
 
     pub fn remove_function(&self, name: &str) -> Vec<ExecutionEnvironment> {
         let mut inner = self.lock();
+        inner.record_retirement(name, None);
         let (gone, kept): (Vec<_>, Vec<_>) =
             std::mem::take(&mut inner.idle).into_iter().partition(|i| i.key.name == name);
         inner.idle = kept;
@@ -129,6 +183,7 @@ impl Pools {
     /// Removes the idle environments of one version of a function.
     pub fn remove_version(&self, name: &str, version: &str) -> Vec<ExecutionEnvironment> {
         let mut inner = self.lock();
+        inner.record_retirement(name, Some(version));
         let (gone, kept): (Vec<_>, Vec<_>) =
             std::mem::take(&mut inner.idle).into_iter().partition(|i| i.key.name == name && i.key.version == version);
         inner.idle = kept;
@@ -207,4 +262,34 @@ pub fn spawn_reaper(pools: Weak<Pools>, keep_alive: Duration) {
             retire_later(pools.expire(keep_alive));
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str, version: &str) -> PoolKey {
+        PoolKey { name: name.into(), version: version.into(), revision: "r".into(), region: "us-east-1".into() }
+    }
+
+    #[test]
+    fn an_invocation_running_through_a_retirement_does_not_return_its_environment() {
+        let mut inner = Inner::default();
+        let before = inner.epoch;
+        inner.record_retirement("other", None);
+        assert!(!inner.retired_since(&key("f", "$LATEST"), before));
+        inner.record_retirement("f", Some("3"));
+        assert!(!inner.retired_since(&key("f", "$LATEST"), before), "another version");
+        assert!(inner.retired_since(&key("f", "3"), before));
+        let later = inner.epoch;
+        assert!(!inner.retired_since(&key("f", "3"), later), "retired before it began");
+        inner.record_retirement("f", None);
+        assert!(inner.retired_since(&key("f", "$LATEST"), later));
+        // Past what is remembered, an old invocation is treated as retired.
+        let mut inner = Inner::default();
+        for _ in 0..RETIREMENTS_KEPT + 2 {
+            inner.record_retirement("x", None);
+        }
+        assert!(inner.retired_since(&key("f", "1"), 0));
+    }
 }
