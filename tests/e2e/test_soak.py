@@ -856,3 +856,4 @@ def test_soak_leaves_nothing_behind(new_server, tmp_path):
     bound = rss_bound_mib(baseline, final)
     assert grown <= bound, f"the server's RSS grew by {grown:.1f} MiB (bound {bound} MiB)"
     assert gone == {"sandbox cgroups": 0, "processes in them": 0, "interfaces": 0}, f"left after the server stopped: {gone}"
+    assert not parents, f"the server's empty cgroup parents were left after it stopped: {parents}"

@@ -499,6 +499,9 @@ impl Engine {
         for env in self.pools.drain_all() {
             env.retire().await;
         }
+        // The data dir's cgroup parents, now empty, go too.
+        let removed = self.config.cgroups.remove_parents();
+        tracing::debug!(removed, "removed the sandboxes' cgroup parents");
     }
 
     /// Idle environments, and how many of them are frozen.

@@ -87,6 +87,20 @@ impl CgroupConfig {
     }
 }
 
+impl CgroupConfig {
+    /// Removes the parent cgroup(s) if they are empty (at a clean shutdown,
+    /// after every sandbox is gone), so a stopped server leaves no cgroup
+    /// behind; a parent that still holds a sandbox is left as it is.
+    /// Returns how many were removed.
+    pub fn remove_parents(&self) -> usize {
+        let dirs = match self.version {
+            CgroupVersion::V1 => v1::CgroupV1::parent_dirs(self),
+            CgroupVersion::V2 => vec![v2::CgroupV2::parent_dir(self)],
+        };
+        dirs.iter().filter(|d| fs::remove_dir(d).is_ok()).count()
+    }
+}
+
 /// A failed cgroup operation, with the file or directory it was about.
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {

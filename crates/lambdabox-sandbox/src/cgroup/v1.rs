@@ -66,6 +66,11 @@ impl CgroupV1 {
         config.root.join(CONTROLLERS[FREEZER]).join(&config.parent)
     }
 
+    /// The parent in every controller's hierarchy.
+    pub(crate) fn parent_dirs(config: &CgroupConfig) -> Vec<PathBuf> {
+        CONTROLLERS.iter().map(|c| config.root.join(c).join(&config.parent)).collect()
+    }
+
     pub(crate) fn set_limits(&self, limits: &Limits) -> Result<(), CgroupError> {
         write_limits(&self.dirs, limits)
     }
