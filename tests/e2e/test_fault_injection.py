@@ -463,3 +463,24 @@ def test_an_environment_busy_when_its_function_is_deleted_is_not_kept(new_server
     while len(sandbox_cgroups(tag)) > baseline and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(sandbox_cgroups(tag)) == baseline, "an environment of a deleted function was kept"
+
+
+def test_deleting_a_function_releases_every_versions_package(new_server):
+    """DeleteFunction removed only `$LATEST`'s stored package; the published
+    versions' stayed until the next start's garbage collection (found by the
+    soak test)."""
+    from pathlib import Path
+
+    srv = new_server(start=False)
+    srv.start(args=["serve", "--listen", "127.0.0.1:0", "--data-dir", str(srv.data_dir), *LIGHT])
+    lam, _ = clients(srv)
+    blobs = Path(srv.data_dir) / "blobs"
+    stored = lambda: sorted(p for p in blobs.rglob("*") if p.is_file())  # noqa: E731
+    before = stored()
+    lam.create_function(FunctionName="versions-gone", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": package("v1")}, Publish=True)
+    for tag in ("v2", "v3"):
+        lam.update_function_code(FunctionName="versions-gone", ZipFile=package(tag), Publish=True)
+    assert len(stored()) == len(before) + 3, stored()
+    lam.delete_function(FunctionName="versions-gone")
+    assert stored() == before, f"packages left after DeleteFunction: {sorted(set(stored()) - set(before))}"

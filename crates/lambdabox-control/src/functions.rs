@@ -321,7 +321,15 @@ impl ControlPlane {
         match blocking(&self.store, move |s| s.delete(&name)).await? {
             Some(record) => {
                 self.forget_concurrency(record.latest.name.as_str());
-                let released = self.release_blob(&record.latest.code.blob_key).await;
+                // Every package the function's versions held and nothing
+                // else names goes with it (the code lock is held, so no
+                // package is being written meanwhile).
+                let released = async {
+                    let referenced = blocking(&self.store, |s| s.referenced_blobs()).await?;
+                    self.blobs.collect_garbage(&referenced).await?;
+                    Ok::<(), ControlError>(())
+                }
+                .await;
                 drop(_guard);
                 self.publish(Change::FunctionDeleted { name: record.latest.name.to_string() }).await;
                 released
