@@ -80,6 +80,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
+from invoke_support import dir_size
 from support import REGION, ROLE, Server, lambda_client, make_zip
 
 SOAK_SECONDS = float(os.environ.get("LAMBDABOX_SOAK_SECONDS", "60"))
@@ -261,17 +262,6 @@ def _entries(path: Path) -> int:
         return 0
 
 
-def tree_size(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_size
-            except OSError:
-                pass
-    return total
-
-
 @dataclass
 class Snapshot:
     values: dict[str, int]
@@ -337,13 +327,13 @@ class Meter:
             "interfaces of the server": len(ours),
             "interfaces on the machine": len(names),
             "server VmRSS KiB": _status_field(pid, "VmRSS"),
-            "data dir bytes": tree_size(self.data_dir),
+            "data dir bytes": dir_size(self.data_dir),
             "unpacked packages (code/)": _entries(self.data_dir / "code"),
             "stored packages (blobs/)": sum(len(files) for _r, _d, files in os.walk(self.data_dir / "blobs")),
         }
         sizes = {}
         for child in sorted(self.data_dir.iterdir()):
-            sizes[child.name] = tree_size(child) if child.is_dir() else child.stat().st_size
+            sizes[child.name] = dir_size(child) if child.is_dir() else child.stat().st_size
         return Snapshot(values, sizes)
 
     def pools_full(self) -> Snapshot | None:
