@@ -16,8 +16,6 @@
 //! cases; failures persist in `tests/proptest-regressions/fuzz_sigv4.txt`.
 
 use std::fs;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -25,7 +23,7 @@ use lambdabox_aws::CredentialScope;
 use lambdabox_aws::sigv4::{self, Caller, SigV4Error, SignedRequest};
 use lambdabox_model::Credentials;
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use sha2::{Digest, Sha256};
 
 const TARGET: &str = "sigv4";
@@ -771,25 +769,15 @@ fn replay(path: &std::path::Path) -> Result<(), String> {
 
 #[test]
 fn fuzz_sigv4() {
-    let started = Instant::now();
-    let executions = AtomicU64::new(0);
+    let run = lambdabox_fuzz::Run::new(TARGET, file!());
     let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
     for path in &corpus {
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         if let Err(e) = replay(path) {
             panic!("{}: {e}", path.display());
         }
     }
 
-    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
-    let result = runner.run(&case(), |case| {
-        executions.fetch_add(1, Ordering::Relaxed);
-        check_case(&case)
-    });
-    let n = executions.load(Ordering::Relaxed);
-    eprintln!("fuzz {TARGET}: {n} executions in {:.1} s", started.elapsed().as_secs_f64());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    run.generate(&case(), |case| check_case(&case));
 }

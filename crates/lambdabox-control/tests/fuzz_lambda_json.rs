@@ -27,8 +27,6 @@ use std::fs;
 use std::io::{Cursor, Write as _};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -50,7 +48,7 @@ use lambdabox_proto::control::{
 use lambdabox_proto::layers::PublishLayerVersionRequest;
 use lambdabox_store::{BlobStore, CachedStore, SqliteStore};
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
 
 const TARGET: &str = "lambda_json";
@@ -919,22 +917,19 @@ fn replay(rt: &tokio::runtime::Runtime, path: &Path) -> Result<(), String> {
 
 #[test]
 fn fuzz_lambda_json() {
-    let started = Instant::now();
-    let executions = AtomicU64::new(0);
+    let run = lambdabox_fuzz::Run::new(TARGET, file!());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 
     let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
     for path in &corpus {
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         if let Err(e) = replay(&rt, path) {
             panic!("{}: {e}", path.display());
         }
     }
 
-    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
-    let result = runner.run(&case(), |case| {
-        executions.fetch_add(1, Ordering::Relaxed);
+    run.generate(&case(), |case| {
         check_validators(&case.strings, &case.numbers)?;
         rt.block_on(async {
             let plane = plane().await;
@@ -945,9 +940,4 @@ fn fuzz_lambda_json() {
             Ok(())
         })
     });
-    let n = executions.load(Ordering::Relaxed);
-    eprintln!("fuzz {TARGET}: {n} executions in {:.1} s", started.elapsed().as_secs_f64());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
 }

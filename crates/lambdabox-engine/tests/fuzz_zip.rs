@@ -21,8 +21,6 @@ use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use lambdabox_engine::{CodeCache, UnpackAs};
 use lambdabox_model::limits::CODE_SIZE_UNZIPPED;
@@ -31,7 +29,7 @@ use nix::errno::Errno;
 use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{Mode, SFlag};
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 const TARGET: &str = "zip";
 const CORPUS: &str = "tests/fuzz-corpus/zip";
@@ -510,8 +508,7 @@ fn check(packages: &[Vec<u8>], host: &Host) -> Result<bool, TestCaseError> {
 
 #[test]
 fn fuzz_zip() {
-    let started = Instant::now();
-    let executions = AtomicU64::new(0);
+    let run = lambdabox_fuzz::Run::new(TARGET, file!());
 
     let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
@@ -519,27 +516,20 @@ fn fuzz_zip() {
         let name = path.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
         let bytes = fs::read(path).expect("read a corpus file");
         let host = Host::new();
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         let accepted = check(std::slice::from_ref(&bytes), &host).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(accepted, name.starts_with("valid-"), "{name}: inspection accepted it: {accepted}");
         // Each file again as the second of two layers, after a valid one.
         let first = fs::read(Path::new(CORPUS).join("valid-python.zip")).expect("valid-python.zip");
         let host = Host::new();
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         check(&[first, bytes], &host).unwrap_or_else(|e| panic!("{name} as a layer: {e}"));
     }
 
-    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
     let strategy = prop::collection::vec(package(), 1..=2);
-    let result = runner.run(&strategy, |packages| {
-        executions.fetch_add(1, Ordering::Relaxed);
+    run.generate(&strategy, |packages| {
         let host = Host::new();
         let bytes: Vec<Vec<u8>> = packages.iter().map(|p| p.bytes(&host.outside())).collect();
         check(&bytes, &host).map(|_| ())
     });
-    let n = executions.load(Ordering::Relaxed);
-    eprintln!("fuzz {TARGET}: {n} executions in {:.1} s", started.elapsed().as_secs_f64());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
 }

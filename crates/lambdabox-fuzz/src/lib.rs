@@ -1,12 +1,16 @@
 //! What every `tests/fuzz_*.rs` target shares: how many cases to generate
 //! (`LAMBDABOX_FUZZ_CASES`, 1000 by default: the whole set runs in CI in
 //! under a minute; `scripts/fuzz.sh` runs more), proptest's configuration
-//! with the target's regression file kept in the repo, and the seed corpus
-//! each target replays first.
+//! with the target's regression file kept in the repo, the seed corpus
+//! each target replays first, and [`Run`]: the count of executions, the
+//! generated cases, and the `fuzz TARGET: N executions in T s` report.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
-use proptest::test_runner::{Config, FileFailurePersistence};
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 
 /// The number of generated cases: `LAMBDABOX_FUZZ_CASES`, 1000 by default.
 pub fn cases() -> u32 {
@@ -36,6 +40,42 @@ pub fn corpus(dir: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// One fuzz target's run: corpus replays counted with [`Run::count`], then
+/// [`Run::generate`] runs the generated cases and reports the total.
+#[derive(Debug)]
+pub struct Run {
+    target: &'static str,
+    source_file: &'static str,
+    started: Instant,
+    executions: AtomicU64,
+}
+
+impl Run {
+    pub fn new(target: &'static str, source_file: &'static str) -> Self {
+        Self { target, source_file, started: Instant::now(), executions: AtomicU64::new(0) }
+    }
+
+    /// Counts one execution (a corpus file replayed).
+    pub fn count(&self) {
+        self.executions.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Runs [`cases`] cases of `strategy` through `test` with [`config`],
+    /// prints the report, and panics with proptest's (minimised) failure.
+    pub fn generate<S: Strategy>(self, strategy: &S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+        let mut runner = TestRunner::new(config(self.target, self.source_file));
+        let result = runner.run(strategy, |value| {
+            self.count();
+            test(value)
+        });
+        let n = self.executions.load(Ordering::Relaxed);
+        eprintln!("fuzz {}: {n} executions in {:.1} s", self.target, self.started.elapsed().as_secs_f64());
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,15 +19,13 @@
 use std::fs;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use lambdabox_identity::policy::{
     ConditionContext, Decision, Denial, Effect, PolicyDocument, PolicyKind, Request, evaluate, resource_policy_allows,
 };
 use lambdabox_identity::{Principal, PrincipalKind};
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
 
 const TARGET: &str = "policy";
@@ -691,12 +689,11 @@ fn decision_case(path: &std::path::Path) -> Result<(String, String), String> {
 
 #[test]
 fn fuzz_policy() {
-    let started = Instant::now();
-    let executions = AtomicU64::new(0);
+    let run = lambdabox_fuzz::Run::new(TARGET, file!());
     let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 10, "the seed corpus is missing");
     for path in corpus.iter().filter(|p| p.is_file()) {
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         if let Err(e) = replay(path) {
             panic!("{}: {e}", path.display());
         }
@@ -709,19 +706,10 @@ fn fuzz_policy() {
         fs::read_dir(known).map_or(Vec::new(), |d| d.map(|e| e.expect("entry").path()).collect());
     known.sort();
     for path in &known {
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         let (got, expected) = decision_case(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(got, expected, "{}: the decision regressed", path.display());
     }
 
-    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
-    let result = runner.run(&case(), |case| {
-        executions.fetch_add(1, Ordering::Relaxed);
-        check_case(&case)
-    });
-    let n = executions.load(Ordering::Relaxed);
-    eprintln!("fuzz {TARGET}: {n} executions in {:.1} s", started.elapsed().as_secs_f64());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    run.generate(&case(), |case| check_case(&case));
 }

@@ -25,14 +25,14 @@ use std::fs;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use lambdabox_runtime_api::{Invocation, InvocationOutcome, InvokeError, RuntimeApi, serve};
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -890,14 +890,13 @@ fn sequence(value: &Value) -> Result<Vec<Step>, String> {
 #[test]
 fn fuzz_runtime_api() {
     count_panics();
-    let started = Instant::now();
-    let executions = AtomicU64::new(0);
+    let run = lambdabox_fuzz::Run::new(TARGET, file!());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 
     let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 8, "the seed corpus is missing");
     for path in corpus.iter().filter(|p| p.is_file()) {
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         let bytes = fs::read(path).expect("read");
         let steps = match path.extension().and_then(|e| e.to_str()) {
             Some("http") => vec![Step::Raw(bytes)],
@@ -912,14 +911,5 @@ fn fuzz_runtime_api() {
         }
     }
 
-    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
-    let result = runner.run(&prop::collection::vec(step(), 1..8), |steps| {
-        executions.fetch_add(1, Ordering::Relaxed);
-        rt.block_on(run_steps(&steps))
-    });
-    let n = executions.load(Ordering::Relaxed);
-    eprintln!("fuzz {TARGET}: {n} executions in {:.1} s", started.elapsed().as_secs_f64());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    run.generate(&prop::collection::vec(step(), 1..8), |steps| rt.block_on(run_steps(&steps)));
 }

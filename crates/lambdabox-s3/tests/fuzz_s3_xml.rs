@@ -22,14 +22,12 @@
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use hmac::{Hmac, Mac};
 use lambdabox_model::{Credentials, Region};
 use lambdabox_s3::{S3Config, S3Endpoint};
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use sha2::{Digest, Sha256};
 
 const TARGET: &str = "s3_xml";
@@ -617,14 +615,13 @@ async fn run_steps(steps: &[Step]) -> Result<(), TestCaseError> {
 
 #[test]
 fn fuzz_s3_xml() {
-    let started = Instant::now();
-    let executions = AtomicU64::new(0);
+    let run = lambdabox_fuzz::Run::new(TARGET, file!());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 
     let corpus = lambdabox_fuzz::corpus(CORPUS);
     assert!(corpus.len() >= 8, "the seed corpus is missing");
     for path in &corpus {
-        executions.fetch_add(1, Ordering::Relaxed);
+        run.count();
         let name = path.file_stem().and_then(|n| n.to_str()).expect("a name").to_owned();
         let op = name.split('-').next().and_then(Op::from_corpus).unwrap_or_else(|| panic!("{name}: no operation"));
         let bytes = fs::read(path).expect("read");
@@ -644,14 +641,5 @@ fn fuzz_s3_xml() {
         }
     }
 
-    let mut runner = TestRunner::new(lambdabox_fuzz::config(TARGET, file!()));
-    let result = runner.run(&prop::collection::vec(step(), 1..4), |steps| {
-        executions.fetch_add(1, Ordering::Relaxed);
-        rt.block_on(run_steps(&steps))
-    });
-    let n = executions.load(Ordering::Relaxed);
-    eprintln!("fuzz {TARGET}: {n} executions in {:.1} s", started.elapsed().as_secs_f64());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    run.generate(&prop::collection::vec(step(), 1..4), |steps| rt.block_on(run_steps(&steps)));
 }
