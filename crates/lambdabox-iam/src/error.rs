@@ -112,7 +112,10 @@ mod tests {
             ),
             "{text}"
         );
-        let denied = AccessDenied { message: "User: u is not authorized".into() };
+        let denied = AccessDenied {
+            message: "User: u is not authorized".into(),
+            denial: lambdabox_identity::policy::Denial::NoIdentityAllow,
+        };
         let (status, text) = read(IamError::AccessDenied(denied).into_response()).await;
         assert_eq!(status, 403);
         assert!(text.contains("<Code>AccessDenied</Code><Message>User: u is not authorized</Message>"), "{text}");

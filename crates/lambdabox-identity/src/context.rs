@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::directory::Directory;
-use crate::policy::{ConditionContext, Decision, PolicyDocument, Request, evaluate};
+use crate::policy::{ConditionContext, Decision, Denial, PolicyDocument, Request, evaluate};
 use crate::principal::Principal;
 
 /// Who is calling, and how.
@@ -41,6 +41,15 @@ pub fn current() -> Option<Arc<RequestIdentity>> {
 #[error("{message}")]
 pub struct AccessDenied {
     pub message: String,
+    /// Why: an explicit deny cannot be overridden by another policy.
+    pub denial: Denial,
+}
+
+impl AccessDenied {
+    /// Whether an explicit `Deny` refused it (no other policy can allow it then).
+    pub fn is_explicit(&self) -> bool {
+        matches!(self.denial, Denial::ExplicitIdentity | Denial::ExplicitResource)
+    }
 }
 
 impl RequestIdentity {
@@ -89,7 +98,7 @@ impl RequestIdentity {
             Decision::Deny(why) => {
                 let message = why.message(&self.principal.arn(), action, resource);
                 tracing::info!(%message, "access denied");
-                Err(AccessDenied { message })
+                Err(AccessDenied { message, denial: why })
             }
         }
     }

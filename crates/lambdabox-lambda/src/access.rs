@@ -134,7 +134,7 @@ async fn authorize(
     // Only the function's policy can still let the caller in (an explicit
     // deny in its own policies cannot be overridden).
     let Some((name, qualifier)) = &access.function else { return Err(denied.into()) };
-    if denied.message.contains("explicit deny") {
+    if denied.is_explicit() {
         return Err(denied.into());
     }
     let policy = match state.invoker.control().get_policy(region, name, qualifier.as_deref()).await {
