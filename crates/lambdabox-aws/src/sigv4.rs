@@ -106,6 +106,16 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// The session token a request carries (`X-Amz-Security-Token`), as a
+/// header or, presigned, in the query.
+pub fn session_token(headers: &http::HeaderMap, query: Option<&str>) -> Option<String> {
+    headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query_param(query?, "X-Amz-Security-Token"))
+}
+
 fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));

@@ -73,8 +73,8 @@ impl Inner {
             };
             match sigv4::verify(&signed, &*self.config.directory, "lambda", chrono::Utc::now()) {
                 Ok(caller) => {
-                    let token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
-                    let principal = match self.config.directory.principal(&caller.access_key, token) {
+                    let token = sigv4::session_token(&parts.headers, parts.uri.query());
+                    let principal = match self.config.directory.principal(&caller.access_key, token.as_deref()) {
                         Ok(p) => p,
                         Err(_) => return forbidden(),
                     };

@@ -97,15 +97,8 @@ impl S3Access for PolicyAccess {
         let Some(credentials) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Anonymous users cannot access this resource; sign the request"));
         };
-        let query_token = cx.uri().query().and_then(|q| {
-            q.split('&')
-                .find_map(|p| p.strip_prefix("X-Amz-Security-Token="))
-                .map(|t| percent_encoding::percent_decode_str(t).decode_utf8_lossy().into_owned())
-        });
-        let token =
-            cx.headers().get("x-amz-security-token").and_then(|v| v.to_str().ok()).map(str::to_owned).or(query_token);
-        let token = token.as_deref();
-        let principal = match self.directory.principal(&credentials.access_key, token) {
+        let token = lambdabox_aws::sigv4::session_token(cx.headers(), cx.uri().query());
+        let principal = match self.directory.principal(&credentials.access_key, token.as_deref()) {
             Ok(p) => p,
             Err(AuthnError::InvalidToken) => {
                 return Err(s3_error!(InvalidToken, "The provided token is malformed or otherwise invalid."));

@@ -64,9 +64,9 @@ fn caller(parts: &http::request::Parts, directory: &Directory) -> (Principal, Co
     if let Some(identity) = lambdabox_identity::context::current() {
         return (identity.principal.clone(), identity.context());
     }
-    let token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+    let token = lambdabox_aws::sigv4::session_token(&parts.headers, parts.uri.query());
     let principal = CredentialScope::of(parts)
-        .and_then(|scope| directory.principal(&scope.access_key, token).ok())
+        .and_then(|scope| directory.principal(&scope.access_key, token.as_deref()).ok())
         .unwrap_or_else(|| Principal::root(directory.account()));
     (principal, ConditionContext::default())
 }

@@ -58,12 +58,7 @@ impl Authenticator {
         protocol: Protocol,
     ) -> Result<(Request, Arc<RequestIdentity>), Response> {
         let (request, key) = self.verify(request, signing_name, protocol).await?;
-        let token = request
-            .headers()
-            .get("x-amz-security-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| crate::auth::query_token(request.uri().query()));
+        let token = sigv4::session_token(request.headers(), request.uri().query());
         let principal = match self.directory.principal(&key, token.as_deref()) {
             Ok(p) => p,
             Err(AuthnError::InvalidToken | AuthnError::UnknownKey) => {
@@ -135,14 +130,6 @@ impl Authenticator {
         let body = VerifyingBody { inner: body, hasher: Sha256::new(), pending: Some((pending, owned)) };
         Ok((Request::from_parts(parts, Body::new(body)), access_key))
     }
-}
-
-/// `X-Amz-Security-Token` of a presigned URL.
-fn query_token(query: Option<&str>) -> Option<String> {
-    query?
-        .split('&')
-        .find_map(|p| p.strip_prefix("X-Amz-Security-Token="))
-        .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
 }
 
 /// The refusal of a request whose signature does not hold: 403 in the
