@@ -25,7 +25,7 @@ pub fn json<T: DeserializeOwned + Default>(
         _ => "",
     };
     if let Some(members) = crate::validate::body_members(&body, package) {
-        crate::validate::check(operation, Some(&members), &[], &axum::http::HeaderMap::new())?;
+        crate::validate::check(operation, Some(&members), None, &axum::http::HeaderMap::new())?;
     }
     serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid_request_content(format!("Could not parse request body into json: {e}")))

@@ -89,8 +89,7 @@ pub async fn name_operation(State(state): State<AppState>, request: Request, nex
             // The query's and headers' members against the model (the
             // body's are checked where it is parsed, `body::json`).
             let model_name = if op == "InvokeFunction" { "Invoke" } else { op };
-            let query = crate::body::query_pairs(parts.uri.query());
-            if let Err(invalid) = crate::validate::check(model_name, None, &query, &parts.headers) {
+            if let Err(invalid) = crate::validate::check(model_name, None, parts.uri.query(), &parts.headers) {
                 return OPERATION.scope(op, async { invalid.into_response() }).await;
             }
             Request::from_parts(parts, body)

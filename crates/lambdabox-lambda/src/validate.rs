@@ -10,7 +10,7 @@
 //! Value …`).
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, OnceLock};
 
 use axum::http::HeaderMap;
 use serde::Deserialize;
@@ -35,25 +35,31 @@ struct Member {
     pattern: Option<String>,
     #[serde(rename = "enum")]
     values: Option<Vec<String>>,
+    /// `pattern`, compiled the first time it is needed (`None`: a pattern
+    /// this engine cannot compile, which is then not checked).
+    #[serde(skip)]
+    regex: OnceLock<Option<fancy_regex::Regex>>,
+}
+
+impl Member {
+    /// Whether `value` matches the member's pattern as a whole.
+    fn matches_pattern(&self, pattern: &str, value: &str) -> bool {
+        let regex = self.regex.get_or_init(|| compile(pattern));
+        regex.as_ref().is_none_or(|r| r.is_match(value).unwrap_or(true))
+    }
 }
 
 static TABLE: LazyLock<Table> =
     LazyLock::new(|| serde_json::from_str(include_str!("constraints.json")).expect("constraints.json parses"));
 
-/// Compiled patterns, by pattern (`None`: one this engine cannot compile,
-/// which is then not checked).
-static PATTERNS: LazyLock<Mutex<HashMap<String, Option<fancy_regex::Regex>>>> = LazyLock::new(Default::default);
-
-fn full_match(pattern: &str, value: &str) -> bool {
-    let mut cache = PATTERNS.lock().unwrap_or_else(|p| p.into_inner());
-    let regex = cache.entry(pattern.to_owned()).or_insert_with(|| {
-        let compiled = fancy_regex::Regex::new(&format!("^(?:{pattern})$"));
-        if let Err(e) = &compiled {
-            tracing::warn!(pattern, error = %e, "a model pattern this engine cannot compile is not checked");
-        }
-        compiled.ok()
-    });
-    regex.as_ref().is_none_or(|r| r.is_match(value).unwrap_or(true))
+/// A model pattern as a whole-value regex; `None` (logged) for one this
+/// engine cannot compile.
+fn compile(pattern: &str) -> Option<fancy_regex::Regex> {
+    let compiled = fancy_regex::Regex::new(&format!("^(?:{pattern})$"));
+    if let Err(e) = &compiled {
+        tracing::warn!(pattern, error = %e, "a model pattern this engine cannot compile is not checked");
+    }
+    compiled.ok()
 }
 
 /// AWS's member path: the member name in lower camel case.
@@ -87,7 +93,7 @@ fn check_string(m: &Member, value: &str, out: &mut Vec<String>) {
     }
     if let Some(pattern) = &m.pattern
         && !value.is_empty()
-        && !full_match(pattern, value)
+        && !m.matches_pattern(pattern, value)
     {
         out.push(violation(value, &m.member, format!("Member must satisfy regular expression pattern: {pattern}")));
     }
@@ -140,14 +146,16 @@ fn check_value(m: &Member, value: &Value, out: &mut Vec<String>) {
 }
 
 /// Checks one operation's members: those in `body` (a JSON object, when
-/// the operation has one), its query string and its headers.
+/// the operation has one), its query string (decoded only if the operation
+/// has a member there) and its headers.
 pub fn check(
     operation: &str,
     body: Option<&serde_json::Map<String, Value>>,
-    query: &[(String, String)],
+    query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
     let Some(members) = TABLE.operations.get(operation) else { return Ok(()) };
+    let mut pairs: Option<Vec<(String, String)>> = None;
     let mut out = Vec::new();
     for m in members {
         match m.location.as_str() {
@@ -157,7 +165,8 @@ pub fn check(
                 }
             }
             "querystring" => {
-                if let Some((_, v)) = query.iter().find(|(k, _)| *k == m.name) {
+                let pairs = pairs.get_or_insert_with(|| crate::body::query_pairs(query));
+                if let Some((_, v)) = pairs.iter().find(|(k, _)| *k == m.name) {
                     match m.kind.as_str() {
                         "integer" | "long" => {
                             if let Ok(n) = v.parse::<i64>() {
@@ -225,9 +234,9 @@ mod tests {
     fn constraints_of_the_model_are_checked_and_all_reported() {
         let none = HeaderMap::new();
         let ok = body(serde_json::json!({"Description": "fine", "Timeout": 30}));
-        assert!(check("UpdateFunctionConfiguration", Some(&ok), &[], &none).is_ok());
+        assert!(check("UpdateFunctionConfiguration", Some(&ok), None, &none).is_ok());
         let bad = body(serde_json::json!({"Description": "d".repeat(257), "Timeout": 0, "Handler": "a b"}));
-        let err = check("UpdateFunctionConfiguration", Some(&bad), &[], &none).unwrap_err();
+        let err = check("UpdateFunctionConfiguration", Some(&bad), None, &none).unwrap_err();
         assert_eq!(err.error_type, "ValidationException");
         let message = err.body.message.clone();
         assert!(message.starts_with("3 validation errors detected: "), "{message}");
@@ -244,13 +253,16 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("Value 'a b' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"), "{message}");
-        let query = vec![("MaxItems".to_owned(), "0".to_owned())];
-        let err = check("ListAliases", None, &query, &none).unwrap_err();
+        let err = check("ListAliases", None, Some("MaxItems=0"), &none).unwrap_err();
         assert!(err.body.message.contains("at 'maxItems'"), "{}", err.body.message);
         let mut headers = HeaderMap::new();
         headers.insert("X-Amz-Invocation-Type", "Sometimes".parse().unwrap());
-        let err = check("Invoke", None, &[], &headers).unwrap_err();
+        let err = check("Invoke", None, None, &headers).unwrap_err();
         assert!(err.body.message.contains("Member must satisfy enum value set: [Event, RequestResponse, DryRun]"));
+    }
+
+    fn full_match(pattern: &str, value: &str) -> bool {
+        compile(pattern).is_some_and(|r| r.is_match(value).unwrap())
     }
 
     #[test]
