@@ -40,6 +40,9 @@ NAMED = {
     "Resource": "arn:aws:lambda:us-east-1:000000000000:function:conformance-missing-fn",
     "ResourceArn": "arn:aws:lambda:us-east-1:000000000000:function:conformance-missing-fn",
     "Arn": "arn:aws:lambda:us-east-1:000000000000:function:conformance-missing-fn",
+    # SQS: any host, the path names the queue (the suites create it).
+    "QueueUrl": "http://localhost/000000000000/conformance-queue",
+    "QueueName": "conformance-queue",
 }
 
 

@@ -27,7 +27,7 @@ from botocore.config import Config
 
 from model import minimal_request, service_model, validate
 
-SERVICES = ["lambda", "logs", "apigatewayv2", "s3", "iam", "sts"]
+SERVICES = ["lambda", "logs", "apigatewayv2", "s3", "iam", "sts", "sqs", "scheduler"]
 
 # Operations whose minimal request would tie the shared server up or that
 # botocore cannot send without a real stream; each with the reason.
@@ -82,6 +82,7 @@ def client(server, service):
 def clients(conformance_server):
     made = {s: client(conformance_server, s) for s in SERVICES}
     made["s3"].create_bucket(Bucket="conformance-bucket")
+    made["sqs"].create_queue(QueueName="conformance-queue")
     return made
 
 
@@ -92,6 +93,9 @@ def test_every_operation_gets_an_answer_its_client_understands(clients, service,
     op = model.operation_model(operation)
     method = getattr(c, botocore_method(c, operation))
     params = minimal_request(op)
+    if service == "sqs":
+        # DeleteQueue runs among the others: each finds the queue there.
+        clients["sqs"].create_queue(QueueName="conformance-queue")
     try:
         response = method(**params)
     except botocore.exceptions.ClientError as e:

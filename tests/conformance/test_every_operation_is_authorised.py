@@ -4,7 +4,7 @@ Generated from botocore's models like `test_every_operation.py`: each
 operation's minimal request is signed by an IAM user that has no policies.
 None may succeed, and none may be answered by acting: the answer must be the
 service's access-denied error (Lambda's, API Gateway's and Logs'
-`AccessDeniedException`, S3's and IAM's and STS's `AccessDenied`), or, for an
+`AccessDeniedException`, S3's, IAM's, STS's and SQS's `AccessDenied`), or, for an
 operation Lambdabox does not implement, the service's unknown-operation
 error, or a validation error about the request itself. The same minimal
 requests then succeed or fail for the account root exactly as under
@@ -38,6 +38,8 @@ NOT_ACTED = {
     "InvalidParameterValueException", "SerializationException", "InvalidRequestContentException",
     "BadRequestException", "MissingAction", "InvalidArgument", "MalformedXML", "InvalidRequest",
     "MethodNotAllowed", "NotFoundException", "InvalidInput",
+    # SQS's names for a malformed request (a task handle that is no handle).
+    "InvalidParameterValue",
     # S3 Express's directory-bucket listing, which s3s answers with a bare 400.
     "400",
 }
@@ -73,6 +75,7 @@ def nobody(iam_server):
     root_iam.create_user(UserName="nobody")
     key = root_iam.create_access_key(UserName="nobody")["AccessKey"]
     make(iam_server, "s3", "test", "test").create_bucket(Bucket="conformance-bucket")
+    make(iam_server, "sqs", "test", "test").create_queue(QueueName="conformance-queue")
     return {s: make(iam_server, s, key["AccessKeyId"], key["SecretAccessKey"]) for s in SERVICES}
 
 

@@ -27,16 +27,16 @@ MODEL = service_model("lambda")
 
 # Operations Lambdabox serves (the rest answer UnknownOperationException; see test_every_operation).
 IMPLEMENTED = [
-    "AddPermission", "CreateAlias", "CreateFunction", "CreateFunctionUrlConfig", "DeleteAlias",
-    "DeleteFunction", "DeleteFunctionConcurrency", "DeleteFunctionEventInvokeConfig",
+    "AddPermission", "CreateAlias", "CreateEventSourceMapping", "CreateFunction", "CreateFunctionUrlConfig", "DeleteAlias",
+    "DeleteEventSourceMapping", "DeleteFunction", "DeleteFunctionConcurrency", "DeleteFunctionEventInvokeConfig",
     "DeleteFunctionUrlConfig", "DeleteLayerVersion", "DeleteProvisionedConcurrencyConfig",
-    "GetAccountSettings", "GetAlias", "GetFunction", "GetFunctionConcurrency", "GetFunctionConfiguration",
+    "GetAccountSettings", "GetAlias", "GetEventSourceMapping", "GetFunction", "GetFunctionConcurrency", "GetFunctionConfiguration",
     "GetFunctionEventInvokeConfig", "GetFunctionUrlConfig", "GetLayerVersion", "GetPolicy",
-    "GetProvisionedConcurrencyConfig", "Invoke", "ListAliases", "ListFunctionEventInvokeConfigs",
+    "GetProvisionedConcurrencyConfig", "Invoke", "ListAliases", "ListEventSourceMappings", "ListFunctionEventInvokeConfigs",
     "ListFunctionUrlConfigs", "ListFunctions", "ListLayerVersions", "ListLayers", "ListTags",
     "ListVersionsByFunction", "PublishLayerVersion", "PublishVersion", "PutFunctionConcurrency",
     "PutFunctionEventInvokeConfig", "PutProvisionedConcurrencyConfig", "RemovePermission", "TagResource",
-    "UntagResource", "UpdateAlias", "UpdateFunctionCode", "UpdateFunctionConfiguration",
+    "UntagResource", "UpdateAlias", "UpdateEventSourceMapping", "UpdateFunctionCode", "UpdateFunctionConfiguration",
     "UpdateFunctionEventInvokeConfig", "UpdateFunctionUrlConfig",
 ]
 

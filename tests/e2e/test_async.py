@@ -148,7 +148,7 @@ def test_event_invoke_config_api(fast):
         lam.put_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=59)
     with aws_error(lam, "InvalidParameterValueException"):
         lam.put_function_event_invoke_config(
-            FunctionName=name, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
+            FunctionName=name, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sns:us-east-1:000000000000:topic"}})
     lam.delete_function_event_invoke_config(FunctionName=name)
     with aws_error(lam, "ResourceNotFoundException"):
         lam.get_function_event_invoke_config(FunctionName=name)

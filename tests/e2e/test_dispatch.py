@@ -2,7 +2,8 @@
 and a request for a service Lambdabox does not serve is answered in that
 service's own protocol, so the client reports a clear error instead of
 "Unable to parse response … invalid XML" (as `aws iam get-role` did, reading
-Lambda's JSON). IAM and STS are served (see test_iam.py and test_auth.py).
+Lambda's JSON). IAM, STS and SQS are served (see test_iam.py, test_auth.py
+and test_sqs.py).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def client(server, service: str):
         ("cloudformation", lambda c: c.list_stacks(), "InvalidAction"),
         ("ec2", lambda c: c.describe_vpcs(), "InvalidAction"),
         ("dynamodb", lambda c: c.list_tables(), "UnknownOperationException"),
-        ("sqs", lambda c: c.list_queues(), "UnknownOperationException"),
+        ("secretsmanager", lambda c: c.list_secrets(), "UnknownOperationException"),
         ("cloudwatch", lambda c: c.list_metrics(), "UnknownOperationException"),
         ("route53", lambda c: c.list_hosted_zones(), "NotImplemented"),
         ("xray", lambda c: c.get_sampling_rules(), "UnknownOperationException"),

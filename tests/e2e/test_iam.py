@@ -373,3 +373,19 @@ def test_a_bucket_policy_lets_in_whom_it_names_and_denies_for_everyone(iam_serve
     assert error_of(lambda: s3.get_bucket_policy(Bucket=bucket))["Error"]["Code"] == "NoSuchBucketPolicy"
     assert error_of(lambda: reader.get_object(Bucket=bucket, Key="public/a"))["Error"]["Code"] == "AccessDenied"
     s3.delete_object(Bucket=bucket, Key="private/b")
+
+
+def test_a_mapping_needs_an_execution_role_that_may_poll_the_queue(iam_server):
+    sqs = client(iam_server, "sqs")
+    url = sqs.create_queue(QueueName=unique_name("q"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    lam = client(iam_server, "lambda")
+    basic, _ = new_function(iam_server)
+    err = error_of(lambda: lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=basic))
+    assert err["Error"]["Code"] == "InvalidParameterValueException"
+    assert err["Error"]["Message"] == "The provided execution role does not have permissions to call ReceiveMessage on SQS"
+    role = new_role(iam_server, managed=["arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"])
+    poller, _ = new_function(iam_server, role=role)
+    made = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=poller)
+    assert made["State"] == "Creating"
+    lam.delete_event_source_mapping(UUID=made["UUID"])

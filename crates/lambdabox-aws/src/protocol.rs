@@ -132,7 +132,7 @@ impl ErrorReply {
     /// The answer to a request for a service Lambdabox does not serve.
     pub fn not_served(service: &str, protocol: Protocol) -> Self {
         let message = format!(
-            "Lambdabox does not serve the '{service}' API; it serves Lambda, S3, CloudWatch Logs, API Gateway (apigatewayv2), IAM and STS"
+            "Lambdabox does not serve the '{service}' API; it serves Lambda, S3, CloudWatch Logs, API Gateway (apigatewayv2), IAM, STS and SQS"
         );
         let status = if protocol == Protocol::RestXml { 501 } else { 400 };
         Self::new(protocol, status, protocol.unknown_operation_code(), &message)

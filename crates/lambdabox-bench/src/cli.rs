@@ -89,6 +89,13 @@ pub struct Args {
     /// an IAM user with a policy, alternating).
     #[arg(long)]
     pub auth_overhead: Option<usize>,
+    /// Instead of the benchmark: measure event sources on a server of its
+    /// own and print their table. ROUNDS messages, 20 ms apart, from send
+    /// to handler through SQS mappings of BatchSize 1 and 10 and S3
+    /// notifications, beside Invoke; and ROUNDS × 10 queued messages (at
+    /// most 2,000) through a mapping, beside as many synchronous Invokes.
+    #[arg(long, value_name = "ROUNDS")]
+    pub event_sources: Option<usize>,
     /// Concurrent clients of `--soak`.
     #[arg(long, default_value_t = 1)]
     pub soak_clients: usize,

@@ -62,6 +62,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(rounds) = args.auth_overhead {
         return sections::auth::run(&args, rounds).await;
     }
+    if let Some(rounds) = args.event_sources {
+        return sections::event_sources::run(&args, rounds).await;
+    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let load_before = machine::load_average();
     let server_bin = server_binary(args.server.as_deref())?;

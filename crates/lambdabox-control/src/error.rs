@@ -91,7 +91,7 @@ pub enum ControlError {
     #[error("The function {arn} doesn't have an EventInvokeConfig")]
     EventInvokeConfigNotFound { arn: String },
     #[error(
-        "The destination ARN {arn} is not supported: Lambdabox delivers destinations and dead-letter queues to Lambda functions"
+        "The destination ARN {arn} is not supported: Lambdabox delivers destinations to Lambda functions and SQS queues"
     )]
     UnsupportedDestination { arn: String },
     #[error("Code storage limit exceeded.")]
@@ -108,6 +108,24 @@ pub enum ControlError {
     /// The identifier names another region than the request's.
     #[error("Functions from '{function_region}' are not reachable in this region ('{region}')")]
     OtherRegion { function_region: String, region: String },
+    /// An event source mapping setting AWS refuses (`InvalidParameterValueException`).
+    #[error("{message}")]
+    InvalidMappingParameter { message: String },
+    #[error(transparent)]
+    Mapping(#[from] lambdabox_model::event_source::MappingError),
+    #[error("Unrecognized event source, must be kinesis, dynamodb stream or sqs. Unsupported source arn : {arn}")]
+    UnsupportedEventSource { arn: String },
+    #[error(
+        "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist for this wsdl version."
+    )]
+    EventSourceQueueNotFound,
+    #[error(
+        "An event source mapping with SQS arn (\" {source_arn} \") and function (\" {function} \") already exists. Please update or delete the existing mapping with UUID {uuid}"
+    )]
+    MappingExists { source_arn: String, function: String, uuid: String },
+    /// A stream or broker AWS polls but Lambdabox does not serve.
+    #[error("Event sources of this kind are not served by Lambdabox (it polls SQS queues): {arn}")]
+    EventSourceNotServed { arn: String },
     #[error("internal error: {0}")]
     Store(#[from] StoreError),
 }

@@ -25,13 +25,21 @@ pub struct EventInvokeView {
     pub config: EventInvokeConfig,
 }
 
-/// Destinations must be Lambda functions here.
+/// Destinations are Lambda functions or SQS queues here (AWS also takes
+/// SNS topics, EventBridge buses and S3 buckets).
 fn destination(arn: Option<String>) -> Result<Option<String>, ControlError> {
     match arn.filter(|a| !a.is_empty()) {
         None => Ok(None),
         Some(a) if a.starts_with("arn:") && FunctionRef::parse(&a, "destination").is_ok() => Ok(Some(a)),
+        Some(a) if is_queue_arn(&a) => Ok(Some(a)),
         Some(a) => Err(ControlError::UnsupportedDestination { arn: a }),
     }
+}
+
+/// `arn:aws:sqs:REGION:ACCOUNT:NAME`.
+pub fn is_queue_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6 && parts[0] == "arn" && parts[2] == "sqs" && !parts[3].is_empty() && !parts[5].is_empty()
 }
 
 impl ControlPlane {
@@ -171,7 +179,7 @@ mod tests {
             assert_eq!(validation(e).field, field);
         }
         for arn in
-            ["arn:aws:sqs:us-east-1:000000000000:queue", "target", "arn:aws:lambda:us-east-1:000000000000:layer:l:1"]
+            ["arn:aws:sns:us-east-1:000000000000:topic", "target", "arn:aws:lambda:us-east-1:000000000000:layer:l:1"]
         {
             let e = h
                 .plane

@@ -46,6 +46,12 @@ pub enum Change {
     ConcurrencyChanged {
         name: String,
     },
+    /// An event source mapping was created, updated or deleted (`function`
+    /// is the function it invokes).
+    EventSourceMappingChanged {
+        uuid: String,
+        function: String,
+    },
 }
 
 impl Change {
@@ -59,7 +65,8 @@ impl Change {
             | Self::VersionDeleted { name, .. }
             | Self::AliasChanged { name, .. }
             | Self::FunctionDeleted { name }
-            | Self::ConcurrencyChanged { name } => name,
+            | Self::ConcurrencyChanged { name }
+            | Self::EventSourceMappingChanged { function: name, .. } => name,
         }
     }
 }

@@ -79,6 +79,10 @@ pub struct ControlPlane {
     pub(crate) fetcher: Option<Arc<dyn CodeFetcher>>,
     /// Serialises read-modify-write of resource policies.
     pub(crate) policy_lock: Mutex<()>,
+    /// What event sources are (see `event_sources.rs`).
+    pub(crate) sources: std::sync::RwLock<Option<Arc<dyn crate::EventSourceCatalog>>>,
+    /// Serialises event source mapping writes (one mapping per source and function).
+    pub(crate) mapping_lock: Mutex<()>,
     /// Who is told of every committed change.
     listeners: std::sync::RwLock<Vec<Arc<dyn ChangeListener>>>,
 }
@@ -110,6 +114,8 @@ impl ControlPlane {
             reserved: Default::default(),
             fetcher: None,
             policy_lock: Mutex::new(()),
+            sources: Default::default(),
+            mapping_lock: Mutex::new(()),
             listeners: Default::default(),
         }
     }

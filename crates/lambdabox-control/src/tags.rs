@@ -43,7 +43,31 @@ impl ControlPlane {
         let name = function.name.clone();
         blocking(&self.store, move |s| s.get(&name)).await?.ok_or_else(|| self.not_found(region, &function.name, None))
     }
+    /// The UUID of an event source mapping ARN in this account.
+    fn mapping_uuid<'a>(&self, resource: &'a str) -> Option<&'a str> {
+        let (head, uuid) = resource.rsplit_once(":event-source-mapping:")?;
+        head.ends_with(self.config.account.as_str()).then_some(uuid)
+    }
+
+    /// Replaces an event source mapping's tags with what `change` makes of them.
+    async fn retag_mapping(
+        &self,
+        region: &Region,
+        uuid: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<(), ControlError> {
+        let _guard = self.mapping_lock.lock().await;
+        let mut mapping = self.stored_mapping(region, uuid).await?;
+        change(&mut mapping.tags);
+        validate_tags(&mapping.tags)?;
+        blocking(&self.store, move |s| s.put_event_source_mapping(&mapping)).await?;
+        Ok(())
+    }
+
     pub async fn list_tags(&self, region: &Region, resource: &str) -> Result<BTreeMap<String, String>, ControlError> {
+        if let Some(uuid) = self.mapping_uuid(resource) {
+            return Ok(self.stored_mapping(region, uuid).await?.tags);
+        }
         Ok(self.tag_target(region, resource).await?.tags)
     }
     pub async fn tag_resource(
@@ -52,6 +76,9 @@ impl ControlPlane {
         resource: &str,
         tags: BTreeMap<String, String>,
     ) -> Result<(), ControlError> {
+        if let Some(uuid) = self.mapping_uuid(resource) {
+            return self.retag_mapping(region, uuid, |t| t.extend(tags)).await;
+        }
         let record = self.tag_target(region, resource).await?;
         let mut merged = record.tags;
         merged.extend(tags);
@@ -61,6 +88,9 @@ impl ControlPlane {
         Ok(())
     }
     pub async fn untag_resource(&self, region: &Region, resource: &str, keys: Vec<String>) -> Result<(), ControlError> {
+        if let Some(uuid) = self.mapping_uuid(resource) {
+            return self.retag_mapping(region, uuid, |t| t.retain(|k, _| !keys.contains(k))).await;
+        }
         let record = self.tag_target(region, resource).await?;
         let mut tags = record.tags;
         for key in &keys {

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::event_invoke::EventInvokeConfig;
+use lambdabox_model::event_source::EventSourceMapping;
 use lambdabox_model::layer::{LayerName, LayerVersion};
 use lambdabox_model::{FunctionConfig, FunctionName, Region, ValidationError};
 use lambdabox_store::{BlobStore, CachedStore, FunctionRecord, FunctionStore, SqliteStore, StoreError, Usage};
@@ -268,6 +269,18 @@ impl Interfering {
 }
 
 impl FunctionStore for Interfering {
+    fn put_event_source_mapping(&self, mapping: &EventSourceMapping) -> Result<(), StoreError> {
+        self.inner.put_event_source_mapping(mapping)
+    }
+    fn get_event_source_mapping(&self, uuid: &str) -> Result<Option<EventSourceMapping>, StoreError> {
+        self.inner.get_event_source_mapping(uuid)
+    }
+    fn delete_event_source_mapping(&self, uuid: &str) -> Result<bool, StoreError> {
+        self.inner.delete_event_source_mapping(uuid)
+    }
+    fn list_event_source_mappings(&self) -> Result<Vec<EventSourceMapping>, StoreError> {
+        self.inner.list_event_source_mappings()
+    }
     fn update_latest(&self, config: &FunctionConfig, expected_revision: &str) -> Result<(), StoreError> {
         if self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             self.other_writer(&config.name);

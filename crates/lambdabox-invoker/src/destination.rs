@@ -1,7 +1,16 @@
 //! AWS's destination record: what an on-success or on-failure destination
 //! receives about an asynchronous invocation.
 
+use async_trait::async_trait;
 use lambdabox_engine::Outcome;
+
+/// Sends messages to SQS queues (the binary gives the invoker one over the
+/// built-in queues).
+#[async_trait]
+pub trait QueueSink: Send + Sync {
+    /// Sends `body` to the queue `queue_arn` with String message attributes.
+    async fn send(&self, queue_arn: &str, body: String, attributes: Vec<(String, String)>) -> Result<(), String>;
+}
 
 /// Why the record was sent (`requestContext.condition`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,6 +28,7 @@ use tokio::sync::Notify;
 
 pub use concurrency::Throttle;
 use concurrency::{Concurrency, Slot};
+pub use destination::QueueSink;
 pub use stale::RetireStale;
 
 /// How the asynchronous workers behave.
@@ -78,6 +79,8 @@ pub struct Invoker {
     /// Wakes the dispatcher when an event is queued or a worker frees up.
     wake: Notify,
     running: Concurrency,
+    /// Where records for SQS destinations and dead-letter queues go.
+    queue_sink: std::sync::RwLock<Option<Arc<dyn QueueSink>>>,
 }
 
 /// A uniform sample in [0, 1) for weighted alias routing.
@@ -97,7 +100,26 @@ impl Invoker {
         config: InvokerConfig,
     ) -> Arc<Self> {
         let writer = writer::QueueWriter::new(Arc::clone(&queue));
-        Arc::new(Self { control, engine, queue, writer, config, wake: Notify::new(), running: Concurrency::default() })
+        Arc::new(Self {
+            control,
+            engine,
+            queue,
+            writer,
+            config,
+            wake: Notify::new(),
+            running: Concurrency::default(),
+            queue_sink: Default::default(),
+        })
+    }
+
+    /// Delivers to SQS destinations and dead-letter queues through `sink`
+    /// (without one, those deliveries are logged and dropped).
+    pub fn set_queue_sink(&self, sink: Arc<dyn QueueSink>) {
+        *self.queue_sink.write().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+    }
+
+    pub(crate) fn queue_sink(&self) -> Option<Arc<dyn QueueSink>> {
+        self.queue_sink.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn control(&self) -> &Arc<ControlPlane> {

@@ -33,7 +33,8 @@ impl ChangeListener for RetireStale {
             Change::FunctionCreated { .. }
             | Change::VersionPublished { .. }
             | Change::AliasChanged { .. }
-            | Change::ConcurrencyChanged { .. } => {}
+            | Change::ConcurrencyChanged { .. }
+            | Change::EventSourceMappingChanged { .. } => {}
         }
     }
 }

@@ -114,7 +114,7 @@ impl Invoker {
         if age_ms > i64::from(settings.max_age_seconds()) * 1000 {
             let r = record(&e.request_id, &function_arn, Condition::EventAgeExceeded, attempts, &e.payload, None);
             self.deliver(&region, settings.on_failure.as_deref(), r).await;
-            self.dead_letter(&region, &function.config, &e.payload).await;
+            self.dead_letter(&region, &function.config, &e.payload, &e.request_id, None).await;
             self.finish_failed(id, "maximum event age exceeded").await;
             return;
         }
@@ -147,28 +147,59 @@ impl Invoker {
                 let response = outcome.as_ref().ok().map(|d| (d.result.executed_version.as_str(), &d.result.outcome));
                 let r = record(&e.request_id, &function_arn, Condition::RetriesExhausted, runs, &e.payload, response);
                 self.deliver(&region, settings.on_failure.as_deref(), r).await;
-                self.dead_letter(&region, &function.config, &e.payload).await;
+                let error = outcome.as_ref().ok().map(|d| &d.result.outcome);
+                self.dead_letter(&region, &function.config, &e.payload, &e.request_id, error).await;
                 self.finish_failed(id, "retries exhausted").await;
             }
         }
     }
 
-    /// Queues a record for a destination function.
+    /// Sends a record to a destination (a function or a queue).
     async fn deliver(&self, region: &Region, destination: Option<&str>, record: serde_json::Value) {
         let Some(arn) = destination else { return };
-        self.send_to(region, arn, Bytes::from(record.to_string())).await;
+        self.send_to(region, arn, Bytes::from(record.to_string()), Vec::new()).await;
     }
 
-    /// Sends the original event to the function's dead-letter function.
-    async fn dead_letter(&self, region: &Region, config: &lambdabox_model::FunctionConfig, payload: &[u8]) {
-        if let Some(arn) = &config.dead_letter_target_arn {
-            self.send_to(region, arn, Bytes::copy_from_slice(payload)).await;
+    /// Sends the original event to the function's dead-letter queue or
+    /// function; a queue's message carries AWS's `RequestID`, `ErrorCode`
+    /// and `ErrorMessage` attributes.
+    async fn dead_letter(
+        &self,
+        region: &Region,
+        config: &lambdabox_model::FunctionConfig,
+        payload: &[u8],
+        request_id: &str,
+        error: Option<&lambdabox_engine::Outcome>,
+    ) {
+        let Some(arn) = &config.dead_letter_target_arn else { return };
+        let mut attributes = vec![("RequestID".to_owned(), request_id.to_owned())];
+        if let Some(outcome) = error {
+            attributes.push(("ErrorCode".to_owned(), "200".to_owned()));
+            let body = outcome.payload(request_id);
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            // AWS keeps the first kilobyte.
+            attributes.push(("ErrorMessage".to_owned(), message.chars().take(1024).collect()));
         }
+        self.send_to(region, arn, Bytes::copy_from_slice(payload), attributes).await;
     }
 
-    async fn send_to(&self, region: &Region, arn: &str, payload: Bytes) {
+    async fn send_to(&self, region: &Region, arn: &str, payload: Bytes, attributes: Vec<(String, String)>) {
+        if lambdabox_control::is_queue_arn(arn) {
+            let Some(sink) = self.queue_sink() else {
+                tracing::warn!(%arn, "no queues to deliver to");
+                return;
+            };
+            let body = String::from_utf8_lossy(&payload).into_owned();
+            if let Err(error) = sink.send(arn, body, attributes).await {
+                tracing::warn!(%error, %arn, "cannot deliver to a queue");
+            }
+            return;
+        }
         let Ok(target) = FunctionRef::parse(arn, "destination") else {
-            tracing::warn!(%arn, "destination is not a function ARN");
+            tracing::warn!(%arn, "destination is neither a function nor a queue ARN");
             return;
         };
         let qualifier = target.qualifier.as_ref().map(|q| q.to_string());

@@ -73,6 +73,10 @@ pub fn access(
     let (resource, function) = match operation {
         "CreateFunction" => return None,
         "ListFunctions" | "ListLayers" | "GetAccountSettings" => ("*".to_owned(), None),
+        "CreateEventSourceMapping" | "ListEventSourceMappings" => ("*".to_owned(), None),
+        "GetEventSourceMapping" | "UpdateEventSourceMapping" | "DeleteEventSourceMapping" => {
+            (format!("arn:aws:lambda:{region}:{account}:event-source-mapping:{}", param("uuid")?), None)
+        }
         "ListTags" | "TagResource" | "UntagResource" => (param("arn")?.to_owned(), None),
         "PublishLayerVersion" | "ListLayerVersions" | "GetLayerVersion" | "DeleteLayerVersion" => {
             let name = param("name")?;
@@ -174,6 +178,31 @@ pub fn pass_role(role: Option<&str>) -> Result<(), ApiError> {
             Err(ApiError::service("The service could not read its identity store; the server's log has the details."))
         }
     }
+}
+
+/// Under `--auth iam`, whether a function's execution role may poll an SQS
+/// queue: AWS refuses a mapping whose role lacks `sqs:ReceiveMessage`,
+/// `sqs:DeleteMessage` or `sqs:GetQueueAttributes` on it
+/// (`InvalidParameterValueException`). Only the role's own policies are
+/// consulted (a queue policy granting the role is not seen here).
+pub fn execution_role_may_poll(role: &str, queue_arn: &str) -> Result<(), ApiError> {
+    let Some(caller) = lambdabox_identity::context::current() else { return Ok(()) };
+    let principal = match caller.directory.role_session(role, "awslambda_event_source") {
+        Ok(p) => p,
+        Err(_) => {
+            return Err(ApiError::invalid_parameter("The role defined for the function cannot be assumed by Lambda."));
+        }
+    };
+    let role_identity =
+        RequestIdentity { principal, directory: caller.directory.clone(), secure_transport: false, source_ip: None };
+    for action in ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"] {
+        if role_identity.authorize_with(&format!("sqs:{action}"), queue_arn, None, |_| {}).is_err() {
+            return Err(ApiError::invalid_parameter(format!(
+                "The provided execution role does not have permissions to call {action} on SQS"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

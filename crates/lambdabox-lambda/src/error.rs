@@ -116,6 +116,7 @@ impl From<ControlError> for ApiError {
             | E::AliasAlreadyExists { .. }
             | E::VersionInUse { .. }
             | E::StatementExists { .. }
+            | E::MappingExists { .. }
             | E::UpdateInProgress { .. } => (StatusCode::CONFLICT, "ResourceConflictException"),
             E::RevisionMismatch => (StatusCode::PRECONDITION_FAILED, "PreconditionFailedException"),
             E::RequestTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLargeException"),
@@ -137,6 +138,11 @@ impl From<ControlError> for ApiError {
             | E::CodeSha256Mismatch { .. }
             | E::InvalidRouting(_)
             | E::UnsupportedDestination { .. }
+            | E::InvalidMappingParameter { .. }
+            | E::Mapping(_)
+            | E::UnsupportedEventSource { .. }
+            | E::EventSourceNotServed { .. }
+            | E::EventSourceQueueNotFound
             | E::UnreservedBelowMinimum
             | E::ProvisionedAboveReserved
             | E::ProvisionedOnLatest

@@ -8,6 +8,7 @@ mod body;
 mod concurrency;
 mod error;
 mod event_invoke;
+mod event_sources;
 mod functions;
 mod invoke;
 mod layers;
@@ -77,6 +78,12 @@ pub fn router(state: AppState) -> Router {
             get(event_invoke::get).put(event_invoke::put).post(event_invoke::update).delete(event_invoke::delete),
         )
         .route("/2019-09-25/functions/{name}/event-invoke-config/list", get(event_invoke::list))
+        .route("/2015-03-31/event-source-mappings", post(event_sources::create).get(event_sources::list))
+        .route("/2015-03-31/event-source-mappings/", post(event_sources::create).get(event_sources::list))
+        .route(
+            "/2015-03-31/event-source-mappings/{uuid}",
+            get(event_sources::get).put(event_sources::update).delete(event_sources::delete),
+        )
         .route("/2017-10-31/functions/{name}/concurrency", put(concurrency::put).delete(concurrency::delete))
         .route("/2019-09-30/functions/{name}/concurrency", get(concurrency::get))
         .route(

@@ -12,6 +12,8 @@ pub mod config;
 pub mod credentials;
 pub mod environment;
 pub mod event_invoke;
+pub mod event_source;
+pub mod filter;
 pub mod layer;
 pub mod limits;
 pub mod logstream;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use lambdabox_identity::context::RequestIdentity;
 use lambdabox_identity::policy::{PolicyDocument, PolicyKind};
-use lambdabox_identity::{AuthnError, Directory};
+use lambdabox_identity::{AuthnError, Directory, PrincipalKind};
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::path::S3Path;
 use s3s::{S3Result, s3_error};
@@ -114,6 +114,16 @@ impl S3Access for PolicyAccess {
                 return Err(s3_error!(InternalError));
             }
         };
+        // Event records name the caller (`AWS:AIDA…`); the account itself by its owner id.
+        let principal_id = match &principal.kind {
+            PrincipalKind::User { .. } | PrincipalKind::AssumedRole { .. } => {
+                Some(format!("AWS:{}", principal.user_id()))
+            }
+            PrincipalKind::Root | PrincipalKind::Service(_) => None,
+        };
+        if let Some(id) = principal_id {
+            cx.extensions_mut().insert(crate::notifications::PrincipalId(id));
+        }
         let identity = RequestIdentity {
             principal,
             directory: self.directory.clone(),

@@ -46,6 +46,8 @@ pub enum StoreError {
     Query { operation: &'static str, source: rusqlite::Error },
     #[error("decode the stored attributes of an object")]
     Decode { source: serde_json::Error },
+    #[error("decode the stored notification configuration of bucket {bucket}")]
+    DecodeNotification { bucket: String, source: serde_json::Error },
     #[error("{operation} {path}")]
     File { operation: &'static str, path: PathBuf, source: std::io::Error },
     #[error("read the request body")]

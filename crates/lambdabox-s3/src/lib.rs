@@ -6,12 +6,16 @@
 //!
 //! [`S3Endpoint::wants`] tells S3 requests from Lambda ones (`route`),
 //! [`S3Endpoint::serve`] answers them, and [`S3Endpoint::read_object`] lets
-//! Lambdabox read objects itself (deployment packages, layers).
+//! Lambdabox read objects itself (deployment packages, layers). Event
+//! notifications (`notifications`) go to a [`NotificationSink`] the binary
+//! provides.
 
 mod access;
 mod checksum;
 mod error;
 mod files;
+mod notifications;
+mod request;
 mod route;
 mod service;
 mod store;
@@ -22,14 +26,16 @@ use std::sync::Arc;
 
 use lambdabox_aws::sigv4::SecretSource;
 use lambdabox_identity::Directory;
-use lambdabox_model::Region;
+use lambdabox_model::{AccountId, Region};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Result, s3_error};
 
 pub use error::{ReadObjectError, S3Error, StoreError};
+pub use notifications::{Destination, NotificationSink};
 
 use crate::files::Files;
+use crate::notifications::Notifier;
 use crate::service::Backend;
 use crate::store::MetaStore;
 
@@ -49,11 +55,26 @@ pub struct S3Config {
     /// `BUCKET.s3.REGION.DOMAIN`, and `s3.DOMAIN` for path-style requests.
     /// `localhost` by default (`*.localhost` resolves to the loopback).
     pub domain: String,
+    /// The account that owns every bucket (event records name it).
+    pub account: AccountId,
+    /// Validates and delivers to the destinations of event notifications;
+    /// without one, configurations naming destinations are refused (they
+    /// cannot be validated) unless validation is skipped, and nothing is
+    /// delivered.
+    pub notifications: Option<Arc<dyn NotificationSink>>,
 }
 
 impl S3Config {
     pub fn new(data_dir: PathBuf, secrets: Arc<dyn SecretSource + Send + Sync>, region: Region) -> Self {
-        Self { data_dir, secrets, authorizer: None, region, domain: "localhost".to_owned() }
+        Self {
+            data_dir,
+            secrets,
+            authorizer: None,
+            region,
+            domain: "localhost".to_owned(),
+            account: AccountId::default(),
+            notifications: None,
+        }
     }
 }
 
@@ -64,6 +85,8 @@ impl std::fmt::Debug for S3Config {
             .field("authorizer", &self.authorizer.is_some())
             .field("region", &self.region)
             .field("domain", &self.domain)
+            .field("account", &self.account)
+            .field("notifications", &self.notifications.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -103,7 +126,7 @@ impl S3Endpoint {
     /// Opens (creating) the data dir, removes what a crash left behind
     /// (temporary files, files no metadata names) and builds the service.
     pub fn open(config: S3Config) -> Result<Self, S3Error> {
-        let S3Config { data_dir, secrets, authorizer, region, domain } = config;
+        let S3Config { data_dir, secrets, authorizer, region, domain, account, notifications } = config;
         if domain.is_empty()
             || domain.split('.').any(|l| l.is_empty() || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         {
@@ -117,7 +140,8 @@ impl S3Endpoint {
         if removed > 0 {
             tracing::info!(removed, "removed S3 object files no metadata refers to");
         }
-        let backend = Backend { store: Arc::new(store), files, region };
+        let notifier = Notifier::new(notifications, region.clone(), account.as_str());
+        let backend = Backend { store: Arc::new(store), files, region, notifier };
         let mut builder = S3ServiceBuilder::new(backend.clone());
         builder.set_auth(KnownCredentials(secrets));
         if let Some(directory) = authorizer {
@@ -135,10 +159,17 @@ impl S3Endpoint {
         route::addressed_to_s3(&self.inner.domain, parts)
     }
 
-    /// Serves one request.
+    /// Serves one request: answers with S3's `x-amz-request-id` and
+    /// `x-amz-id-2` (which the events it causes name too), and writes the
+    /// arguments an `InvalidArgument` names into its body.
     pub async fn serve(&self, request: http::Request<axum::body::Body>) -> http::Response<axum::body::Body> {
+        let source_ip = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
+        let context = request::Request::new(source_ip);
         let request = request.map(s3s::Body::http_body_unsync);
-        match self.inner.service.call(request).await {
+        let mut response = match request::scope(context.clone(), self.inner.service.call(request)).await {
             Ok(response) => response.map(axum::body::Body::new),
             Err(e) => {
                 tracing::error!(error = ?e, "the S3 service failed");
@@ -146,7 +177,17 @@ impl S3Endpoint {
                 *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
                 response
             }
+        };
+        if let Some(arguments) = context.take_arguments().filter(|_| response.status().is_client_error()) {
+            response = with_arguments(response, &arguments).await;
         }
+        let headers = response.headers_mut();
+        for (name, value) in [("x-amz-request-id", &context.id), ("x-amz-id-2", &context.host_id)] {
+            if let Ok(value) = http::HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        }
+        response
     }
 
     /// Reads a whole object for Lambdabox itself (deployment packages, layers).
@@ -173,4 +214,19 @@ impl S3Endpoint {
             .await
             .map_err(|source| ReadObjectError::Io { path: backend.files.path(&file), source })
     }
+}
+
+/// An error response with the arguments it names added to its (small) body.
+async fn with_arguments(
+    response: http::Response<axum::body::Body>,
+    arguments: &request::Arguments,
+) -> http::Response<axum::body::Body> {
+    const MAX_ERROR_BODY: usize = 64 * 1024;
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return http::Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let body = request::with_arguments(&bytes, arguments);
+    parts.headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(body.len()));
+    http::Response::from_parts(parts, axum::body::Body::from(body))
 }

@@ -64,14 +64,16 @@ fn implemented(method: &Method, target: Target) -> &'static [&'static [&'static 
         // ListBuckets
         (Target::Service, "GET") => &[&["max-buckets", "continuation-token", "prefix", "bucket-region"]],
         // GetBucketLocation, GetBucketVersioning, GetBucketPolicy,
-        // ListObjectVersions, ListMultipartUploads, ListObjectsV2, ListObjects
+        // GetBucketNotificationConfiguration, ListObjectVersions,
+        // ListMultipartUploads, ListObjectsV2, ListObjects
         (Target::Bucket, "GET") => &[
-            &["location", "versioning", "policy", "versions", "uploads", "list-type"],
+            &["location", "versioning", "policy", "notification", "versions", "uploads", "list-type"],
             &["delimiter", "encoding-type", "prefix", "max-keys", "marker", "continuation-token", "fetch-owner"],
             &["start-after", "key-marker", "version-id-marker", "max-uploads", "upload-id-marker"],
         ],
-        // PutBucketVersioning, PutBucketPolicy, CreateBucket
-        (Target::Bucket, "PUT") => &[&["versioning", "policy"]],
+        // PutBucketVersioning, PutBucketPolicy,
+        // PutBucketNotificationConfiguration, CreateBucket
+        (Target::Bucket, "PUT") => &[&["versioning", "policy", "notification"]],
         // DeleteBucketPolicy, DeleteBucket
         (Target::Bucket, "DELETE") => &[&["policy"]],
         // DeleteObjects
@@ -243,6 +245,8 @@ mod tests {
             ("GET", "/b/k?annotation&annotationName=x"),
             ("GET", "/b/k?brandNewSubresource"),
             ("HEAD", "/b/k?tagging"),
+            ("PUT", "/b/k?notification"),
+            ("DELETE", "/b?notification"),
         ] {
             assert!(refused(method, uri, &[]), "{method} {uri} must be refused");
         }
@@ -253,6 +257,8 @@ mod tests {
         for (method, uri) in [
             ("PUT", "/b?policy"),
             ("GET", "/b?policy"),
+            ("PUT", "/b?notification"),
+            ("GET", "/b?notification"),
             ("DELETE", "/b?policy"),
             ("GET", "/"),
             ("GET", "/?max-buckets=10&x-id=ListBuckets"),

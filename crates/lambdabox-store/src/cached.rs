@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::event_invoke::EventInvokeConfig;
+use lambdabox_model::event_source::EventSourceMapping;
 use lambdabox_model::layer::{LayerName, LayerVersion};
 use lambdabox_model::{FunctionConfig, FunctionName};
 
@@ -79,6 +80,18 @@ impl<S: FunctionStore> CachedStore<S> {
 }
 
 impl<S: FunctionStore> FunctionStore for CachedStore<S> {
+    fn put_event_source_mapping(&self, mapping: &EventSourceMapping) -> Result<(), StoreError> {
+        self.inner.put_event_source_mapping(mapping)
+    }
+    fn get_event_source_mapping(&self, uuid: &str) -> Result<Option<EventSourceMapping>, StoreError> {
+        self.inner.get_event_source_mapping(uuid)
+    }
+    fn delete_event_source_mapping(&self, uuid: &str) -> Result<bool, StoreError> {
+        self.inner.delete_event_source_mapping(uuid)
+    }
+    fn list_event_source_mappings(&self) -> Result<Vec<EventSourceMapping>, StoreError> {
+        self.inner.list_event_source_mappings()
+    }
     fn peek(&self, name: &FunctionName) -> Option<FunctionRecord> {
         self.cache().records.get(name.as_str()).cloned()
     }

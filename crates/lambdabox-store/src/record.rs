@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::event_invoke::EventInvokeConfig;
+use lambdabox_model::event_source::EventSourceMapping;
 use lambdabox_model::layer::{LayerName, LayerVersion};
 use lambdabox_model::{FunctionConfig, FunctionName};
 
@@ -109,6 +110,17 @@ pub trait FunctionStore: Send + Sync {
 
     /// Every qualifier's settings, by qualifier.
     fn list_event_invoke_configs(&self, name: &FunctionName) -> Result<Vec<(String, EventInvokeConfig)>, StoreError>;
+
+    /// Adds or replaces an event source mapping (by its UUID).
+    fn put_event_source_mapping(&self, mapping: &EventSourceMapping) -> Result<(), StoreError>;
+
+    fn get_event_source_mapping(&self, uuid: &str) -> Result<Option<EventSourceMapping>, StoreError>;
+
+    /// Whether there was one to delete.
+    fn delete_event_source_mapping(&self, uuid: &str) -> Result<bool, StoreError>;
+
+    /// Every mapping, oldest first.
+    fn list_event_source_mappings(&self) -> Result<Vec<EventSourceMapping>, StoreError>;
 
     /// Sets (Some) or removes (None) a function's reserved concurrency.
     fn set_reserved_concurrency(&self, name: &FunctionName, reserved: Option<u32>) -> Result<(), StoreError>;

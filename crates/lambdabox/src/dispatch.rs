@@ -7,10 +7,12 @@
 //! | `Host` `<id>.lambda-url.<region>.localhost`, `<id>.execute-api.localhost`, or a `/_lambda-url/`, `/_execute-api/` path | the front door (function URLs, HTTP APIs) |
 //! | `Host` `s3.localhost`, `BUCKET.s3[.REGION].localhost` | S3 |
 //! | `X-Amz-Target: Logs_20140328.*` | CloudWatch Logs |
-//! | SigV4 credential scope service `s3`, `lambda`, `logs`, `iam`, `sts`, `apigateway` (paths under `/v2/`) | that service |
-//! | any other scope service (`ec2`, `sqs`, …) | not served: an error in that service's own protocol |
+//! | `X-Amz-Target: AmazonSQS.*` | SQS (JSON protocol) |
+//! | SigV4 credential scope service `s3`, `lambda`, `logs`, `iam`, `sts`, `scheduler`, `sqs` (JSON or query protocol), `apigateway` (paths under `/v2/`) | that service |
+//! | any other scope service (`ec2`, `sns`, …) | not served: an error in that service's own protocol |
 //! | any other `X-Amz-Target` (unsigned) | not served (JSON protocol) |
 //! | a path under `/v2/apis` (unsigned) | API Gateway v2 |
+//! | a path under `/_lambdabox/schedules/` (unsigned; `lambdabox schedule fire`) | EventBridge Scheduler |
 //! | a form-encoded body (unsigned) | not served (query protocol) |
 //! | anything else | Lambda (whose fallback is `UnknownOperationException`) |
 //!
@@ -44,6 +46,8 @@ pub enum Service {
     ApiGatewayV2,
     Iam,
     Sts,
+    Scheduler,
+    Sqs,
     /// A service Lambdabox does not serve, by its signing name or target
     /// prefix, and the protocol to answer in.
     NotServed {
@@ -51,6 +55,9 @@ pub enum Service {
         protocol: Protocol,
     },
 }
+
+/// Lambdabox's own fire-now path of EventBridge Scheduler.
+const SCHEDULER_FIRE_PREFIX: &str = "/_lambdabox/schedules/";
 
 /// Classifies a request (see the table above). `s3_host` says whether its
 /// `Host` is one of S3's names.
@@ -65,6 +72,9 @@ pub fn classify(parts: &Parts, s3_host: bool) -> Service {
     if target.is_some_and(|t| t.starts_with("Logs_20140328.")) {
         return Service::Logs;
     }
+    if target.is_some_and(lambdabox_sqs::is_sqs_target) {
+        return Service::Sqs;
+    }
     if let Some(scope) = CredentialScope::of(parts) {
         return match scope.service.as_str() {
             "s3" => Service::S3,
@@ -72,6 +82,8 @@ pub fn classify(parts: &Parts, s3_host: bool) -> Service {
             "logs" => Service::Logs,
             "iam" => Service::Iam,
             "sts" => Service::Sts,
+            "scheduler" => Service::Scheduler,
+            "sqs" => Service::Sqs,
             "apigateway" if parts.uri.path().starts_with("/v2/") => Service::ApiGatewayV2,
             other => {
                 Service::NotServed { service: other.to_owned(), protocol: Protocol::of_request(parts, Some(other)) }
@@ -85,6 +97,9 @@ pub fn classify(parts: &Parts, s3_host: bool) -> Service {
     let path = parts.uri.path();
     if path == "/v2/apis" || path.starts_with("/v2/apis/") {
         return Service::ApiGatewayV2;
+    }
+    if path.starts_with(SCHEDULER_FIRE_PREFIX) {
+        return Service::Scheduler;
     }
     if Protocol::of_request(parts, None) == Protocol::Query {
         return Service::NotServed { service: "unknown".to_owned(), protocol: Protocol::Query };
@@ -102,6 +117,8 @@ pub struct Dispatcher {
     pub apigateway: Router,
     pub iam: Router,
     pub sts: Router,
+    pub scheduler: Router,
+    pub sqs: Router,
     /// Checks signatures (`--auth iam`); `None` under `--auth open`.
     pub auth: Option<crate::auth::Authenticator>,
 }
@@ -139,6 +156,8 @@ impl Dispatcher {
             Service::ApiGatewayV2 => oneshot(self.apigateway, request).await,
             Service::Iam => oneshot(self.iam, request).await,
             Service::Sts => oneshot(self.sts, request).await,
+            Service::Scheduler => oneshot(self.scheduler, request).await,
+            Service::Sqs => oneshot(self.sqs, request).await,
             Service::NotServed { service, protocol } => {
                 tracing::info!(service, ?protocol, "a request for a service Lambdabox does not serve");
                 ErrorReply::not_served(&service, protocol).into_response()
@@ -159,6 +178,9 @@ fn signing(service: &Service, request: &Request) -> Option<(&'static str, Protoc
         Service::ApiGatewayV2 => Some(("apigateway", Protocol::RestJson)),
         Service::Iam => Some(("iam", Protocol::Query)),
         Service::Sts => Some(("sts", Protocol::Query)),
+        Service::Scheduler => Some(("scheduler", Protocol::RestJson)),
+        Service::Sqs if request.headers().contains_key("x-amz-target") => Some(("sqs", Protocol::Json)),
+        Service::Sqs => Some(("sqs", Protocol::Query)),
         Service::FrontDoor | Service::S3 | Service::NotServed { .. } => None,
     }
 }
@@ -227,6 +249,8 @@ mod tests {
             (parts("GET", "/v2/apis/abc", &[]), false, Service::ApiGatewayV2),
             (parts("GET", "/2015-03-31/functions", &[]), false, Service::Lambda),
             (parts("GET", "/_lambdabox/code/abc", &[]), false, Service::Lambda),
+            (parts("GET", "/schedules", &[("authorization", &signed("scheduler"))]), false, Service::Scheduler),
+            (parts("POST", "/_lambdabox/schedules/default/s/fire", &[]), false, Service::Scheduler),
         ];
         for (p, s3_host, expected) in cases {
             assert_eq!(classify(&p, s3_host), expected, "{} {}", p.method, p.uri);
@@ -261,8 +285,21 @@ mod tests {
             Protocol::RestXml
         );
         assert_eq!(
-            not_served(&parts("POST", "/", &[("x-amz-target", "AmazonSQS.ListQueues")])),
-            ("AmazonSQS".into(), Protocol::Json)
+            not_served(&parts("POST", "/", &[("x-amz-target", "Kinesis_20131202.ListStreams")])),
+            ("Kinesis_20131202".into(), Protocol::Json)
+        );
+        // SQS, signed or not, in either of its protocols.
+        assert_eq!(classify(&parts("POST", "/", &[("x-amz-target", "AmazonSQS.ListQueues")]), false), Service::Sqs);
+        assert_eq!(
+            classify(
+                &parts("POST", "/", &[("authorization", &signed("sqs")), ("x-amz-target", "AmazonSQS.SendMessage")]),
+                false
+            ),
+            Service::Sqs
+        );
+        assert_eq!(
+            classify(&parts("POST", "/000000000000/q", &[("authorization", &signed("sqs")), form]), false),
+            Service::Sqs
         );
         assert_eq!(not_served(&parts("POST", "/", &[form])).1, Protocol::Query);
         // API Gateway v1 paths are not served.

@@ -8,6 +8,9 @@ mod inside;
 mod listener;
 mod lock;
 mod logs;
+mod s3_events;
+mod schedule_cli;
+mod schedule_target;
 mod sdks;
 mod serve;
 
@@ -32,6 +35,8 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Print a function's logs (START, output, END and REPORT lines).
     Logs(logs::LogsArgs),
+    /// EventBridge Scheduler schedules: `fire` one now.
+    Schedule(schedule_cli::ScheduleArgs),
     /// Install the AWS SDKs the managed runtimes include (boto3, the
     /// JavaScript v3 clients) from PyPI and npm, as `serve` does at its
     /// first start, and print where they are.
@@ -57,6 +62,7 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve::run(*args))
         }
         Command::Logs(args) => logs::run(args),
+        Command::Schedule(args) => schedule_cli::run(args),
         Command::InstallSdks(args) => sdks::run(args),
     }
 }

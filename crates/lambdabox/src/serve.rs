@@ -327,6 +327,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let enforce = args.auth == crate::auth::AuthMode::Iam;
     let mut s3_config = S3Config::new(data_dir.join("s3"), directory.clone(), args.region.clone());
     s3_config.authorizer = enforce.then(|| directory.clone());
+    s3_config.account = args.account_id.clone();
+    // S3's event notifications reach functions through the invoker, which
+    // is attached below once it exists (before any request is served).
+    let s3_events = crate::s3_events::S3Events::new(args.account_id.clone());
+    s3_config.notifications = Some(s3_events.clone());
     let s3 = S3Endpoint::open(s3_config).context("open the S3 endpoint")?;
     let fetcher: Arc<dyn CodeFetcher> = match args.code_s3.external(&args.region)? {
         Some(external) => {
@@ -391,6 +396,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             retry_base: std::time::Duration::from_millis(args.async_retry_base_ms),
         },
     );
+    s3_events.attach(invoker.clone());
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let addr = listener.local_addr().context("read listening address")?;
     let front_listener = match args.front_door_listen {
@@ -415,6 +421,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     );
     control_subscriptions(&invoker, &gateway);
+    let scheduler = lambdabox_scheduler::Scheduler::open(
+        &data_dir.join("scheduler").join("schedules.db"),
+        lambdabox_scheduler::SchedulerConfig { account: args.account_id.clone(), default_region: args.region.clone() },
+    )
+    .context("open the scheduler's state (schedules)")?;
     let engine_invoker = invoker.clone();
     let public_endpoint = args.public_endpoint.clone().unwrap_or_else(|| default_endpoint(addr));
     let apigateway = lambdabox_apigateway::router(
@@ -434,12 +445,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         front_door_port: front_port,
     });
     let logs = lambdabox_logs::http::router(logs, args.region.clone());
+    let queues = lambdabox_queues::Queues::open(&data_dir.join("sqs"), args.account_id.as_str())
+        .context("open the SQS queues")?;
+    let sqs = lambdabox_sqs::router(queues.clone(), lambdabox_sqs::SqsConfig { default_region: args.region.clone() });
+    // Event source mappings poll the queues; destinations and dead-letter
+    // queues send to them.
+    engine_invoker.control().set_event_sources(Arc::new(lambdabox_pollers::QueueCatalog(queues.clone())));
+    engine_invoker.set_queue_sink(Arc::new(lambdabox_pollers::QueueDestinations(queues.clone())));
+    s3_events.attach_queues(queues.clone());
+    let pollers = lambdabox_pollers::Pollers::new(engine_invoker.clone(), queues.clone());
+    engine_invoker.control().subscribe(pollers.clone());
     let sts = lambdabox_sts::router(directory.clone());
     let iam = lambdabox_iam::router(directory.clone());
     let auth = enforce.then(|| crate::auth::Authenticator { directory: directory.clone() });
-    let app =
-        crate::dispatch::Dispatcher { front_door: front_door.clone(), s3, lambda, logs, apigateway, iam, sts, auth }
-            .into_router();
+    let app = crate::dispatch::Dispatcher {
+        front_door: front_door.clone(),
+        s3,
+        lambda,
+        logs,
+        apigateway,
+        iam,
+        sts,
+        scheduler: scheduler.router(),
+        sqs,
+        auth,
+    }
+    .into_router();
     // Every environment started from here on serves the same services
     // inside its own network namespace.
     if !args.no_function_endpoint {
@@ -454,6 +485,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(requeued, "queued again the events a crash interrupted");
     }
     engine_invoker.restore_provisioning(args.region.clone());
+    let polling = pollers.start().await.context("start the event source mappings' pollers")?;
+    if polling > 0 {
+        tracing::info!(polling, "event source mappings polling");
+    }
+    // Schedules fire into the invoker's queue, so only once its workers run.
+    let target = Arc::new(crate::schedule_target::LambdaTarget::new(
+        engine_invoker.clone(),
+        Arc::new(lambdabox_pollers::QueueDestinations(queues.clone())),
+    ));
+    let started = scheduler.start(target).await.context("start the scheduler's firing loop")?;
+    if started != lambdabox_scheduler::Started::default() {
+        tracing::info!(?started, "schedules resumed after a stop");
+    }
     tracing::info!(%addr, data_dir = %data_dir.display(), "lambdabox ready");
     // Handlers first, so a SIGTERM right after the ready line shuts down cleanly.
     let shutdown = shutdown_signal()?;
@@ -474,6 +518,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     drop(stdout);
 
     let shutdown = shutdown_fan_out(shutdown);
+    // Long polls answer at once when the server stops.
+    let (stop, closing) = (shutdown(), queues.clone());
+    tokio::spawn(async move {
+        stop.await;
+        closing.close();
+    });
     if let Some(front_listener) = front_listener {
         tracing::info!(addr = %front_listener.local_addr().context("read front door address")?, "front door ready");
         let app = front_door.router();
@@ -485,6 +535,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         });
     }
     crate::listener::serve(listener, app, limits, shutdown()).await.context("serve")?;
+    pollers.stop_all();
     engine.shutdown().await;
     if let Some(network) = network {
         let _ = tokio::task::spawn_blocking(move || network.shutdown()).await;

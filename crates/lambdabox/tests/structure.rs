@@ -22,10 +22,12 @@ const SERVICES: &[&str] = &[
     "lambdabox-frontdoor",
     "lambdabox-iam",
     "lambdabox-sts",
+    "lambdabox-scheduler",
+    "lambdabox-sqs",
 ];
 
 /// Shared by services, below all of them.
-const SHARED: &[&str] = &["lambdabox-identity"];
+const SHARED: &[&str] = &["lambdabox-identity", "lambdabox-queues"];
 
 /// Crates that must not depend on any other Lambdabox crate.
 const INDEPENDENT: &[&str] = &[

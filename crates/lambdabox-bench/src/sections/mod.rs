@@ -1,7 +1,8 @@
 //! The sections of a run, one driver each: it prints the section's heading
 //! and progress, calls its measurement in [`crate::measure`] and returns
-//! what the report needs. `run` in `main.rs` calls them in order; `--soak`
-//! runs [`soak`] instead.
+//! what the report needs. `run` in `main.rs` calls them in order; `--soak`,
+//! `--auth-overhead` and `--event-sources` run [`soak`], [`auth`] and
+//! [`event_sources`] instead.
 
 pub mod alias;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod cargo_lambda;
 pub mod cold;
 pub mod density;
 pub mod deploy;
+pub mod event_sources;
 pub mod front_door;
 pub mod load;
 pub mod queued;

@@ -5,6 +5,7 @@ mod buckets;
 mod convert;
 mod list;
 mod multipart;
+mod notification;
 mod objects;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 
 use crate::files::Files;
+use crate::notifications::Notifier;
 use crate::store::{MetaStore, ObjectAttrs};
 
 /// The storage behind the endpoint (cheap to clone).
@@ -22,6 +24,8 @@ pub struct Backend {
     pub store: Arc<MetaStore>,
     pub files: Files,
     pub region: Region,
+    /// Where committed writes' events go.
+    pub notifier: Notifier,
 }
 
 /// The stored attributes named by a request's standard headers and `x-amz-meta-*`.
@@ -103,6 +107,20 @@ impl S3 for Backend {
         req: S3Request<DeleteBucketPolicyInput>,
     ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
         self.op_delete_bucket_policy(req).await
+    }
+
+    async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        self.op_put_bucket_notification_configuration(req).await
+    }
+
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        self.op_get_bucket_notification_configuration(req).await
     }
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {

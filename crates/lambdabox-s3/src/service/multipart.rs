@@ -10,6 +10,7 @@ use super::convert::{checksum_fields, etag, now_ms, timestamp, to_s3};
 use super::objects::version_header;
 use super::{Backend, attrs_from};
 use crate::checksum::multipart_etag;
+use crate::notifications::{CREATED_MULTIPART, ObjectEvent};
 use crate::store::{PartRow, StoredBody};
 
 /// S3's minimum size of every part but the last.
@@ -130,7 +131,8 @@ impl Backend {
         let mut attrs = upload.attrs;
         attrs.parts_count = Some(parts.len() as i32);
         let body = StoredBody { file: file.clone(), size: size as i64, etag: multipart_etag.clone(), attrs };
-        let outcome = match self.store.complete_upload(&input.bucket, &input.key, &input.upload_id, &body, now_ms()) {
+        let now = now_ms();
+        let outcome = match self.store.complete_upload(&input.bucket, &input.key, &input.upload_id, &body, now) {
             Ok(o) => o,
             Err(e) => {
                 self.files.remove(vec![file]).await;
@@ -138,6 +140,15 @@ impl Backend {
             }
         };
         self.files.remove(outcome.removed).await;
+        let event = ObjectEvent {
+            name: CREATED_MULTIPART,
+            key: input.key.clone(),
+            created: Some((size as i64, multipart_etag.clone())),
+            version_id: version_header(outcome.versioning, outcome.version_id.clone()),
+            sequencer: outcome.sequencer,
+            time_ms: now,
+        };
+        self.notify(&req.extensions, &input.bucket, vec![event]);
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             location: Some(format!("/{}/{}", input.bucket, input.key)),
             bucket: Some(input.bucket),

@@ -1,5 +1,6 @@
 //! Object operations: PutObject, GetObject (ranges), HeadObject,
-//! DeleteObject, DeleteObjects and CopyObject.
+//! DeleteObject, DeleteObjects and CopyObject. Each write publishes its
+//! event (`ObjectCreated:Put`, `ObjectRemoved:Delete`, …) after it commits.
 
 use base64::Engine as _;
 use http::HeaderMap;
@@ -9,7 +10,8 @@ use s3s::{S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
 use super::convert::{checksum_fields, etag, now_ms, timestamp, to_s3};
 use super::{Backend, attrs_from};
 use crate::checksum::{Algorithm, BodyHasher, Digests, hex};
-use crate::store::{NULL_VERSION, ObjectAttrs, StoredBody, StoredChecksum, VersionRow, Versioning};
+use crate::notifications::{CREATED_COPY, CREATED_PUT, ObjectEvent, REMOVED_DELETE, REMOVED_MARKER};
+use crate::store::{DeleteOutcome, NULL_VERSION, ObjectAttrs, StoredBody, StoredChecksum, VersionRow, Versioning};
 
 const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
@@ -79,7 +81,8 @@ impl Backend {
         );
         attrs.checksum = got.checksum.clone();
         let body = StoredBody { file: got.file.clone(), size: got.size as i64, etag: got.md5_hex.clone(), attrs };
-        let outcome = match self.store.put_object(&input.bucket, &input.key, &body, now_ms()) {
+        let now = now_ms();
+        let outcome = match self.store.put_object(&input.bucket, &input.key, &body, now) {
             Ok(o) => o,
             Err(e) => {
                 self.files.remove(vec![got.file]).await;
@@ -87,6 +90,15 @@ impl Backend {
             }
         };
         self.files.remove(outcome.removed).await;
+        let event = ObjectEvent {
+            name: CREATED_PUT,
+            key: input.key.clone(),
+            created: Some((got.size as i64, got.md5_hex.clone())),
+            version_id: version_header(outcome.versioning, outcome.version_id.clone()),
+            sequencer: outcome.sequencer,
+            time_ms: now,
+        };
+        self.notify(&req.extensions, &input.bucket, vec![event]);
         let (crc32, crc32c, crc64nvme, sha1, sha256) = checksum_fields(got.checksum.as_ref());
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(&got.md5_hex)),
@@ -168,11 +180,12 @@ impl Backend {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let input = req.input;
-        let outcome = self
-            .store
-            .delete_object(&input.bucket, &input.key, input.version_id.as_deref(), now_ms())
-            .map_err(to_s3)?;
+        let now = now_ms();
+        let outcome =
+            self.store.delete_object(&input.bucket, &input.key, input.version_id.as_deref(), now).map_err(to_s3)?;
+        let event = removal(&input.key, input.version_id.is_none(), &outcome, now);
         self.files.remove(outcome.removed).await;
+        self.notify(&req.extensions, &input.bucket, vec![event]);
         Ok(S3Response::new(DeleteObjectOutput {
             delete_marker: outcome.delete_marker.then_some(true),
             version_id: outcome.version_id,
@@ -187,10 +200,12 @@ impl Backend {
         let input = req.input;
         self.store.bucket(&input.bucket).map_err(to_s3)?;
         let quiet = input.delete.quiet.unwrap_or(false);
-        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        let (mut deleted, mut errors, mut events) = (Vec::new(), Vec::new(), Vec::new());
         for object in input.delete.objects {
-            match self.store.delete_object(&input.bucket, &object.key, object.version_id.as_deref(), now_ms()) {
+            let now = now_ms();
+            match self.store.delete_object(&input.bucket, &object.key, object.version_id.as_deref(), now) {
                 Ok(outcome) => {
+                    events.push(removal(&object.key, object.version_id.is_none(), &outcome, now));
                     self.files.remove(outcome.removed).await;
                     if !quiet {
                         let marker_version = outcome.delete_marker.then(|| outcome.version_id.clone()).flatten();
@@ -213,6 +228,7 @@ impl Backend {
                 }
             }
         }
+        self.notify(&req.extensions, &input.bucket, events);
         Ok(S3Response::new(DeleteObjectsOutput { deleted: Some(deleted), errors: Some(errors), ..Default::default() }))
     }
 
@@ -260,6 +276,15 @@ impl Backend {
             }
         };
         self.files.remove(outcome.removed).await;
+        let event = ObjectEvent {
+            name: CREATED_COPY,
+            key: input.key.clone(),
+            created: Some((src.size, src.etag.clone())),
+            version_id: version_header(outcome.versioning, outcome.version_id.clone()),
+            sequencer: outcome.sequencer,
+            time_ms: now,
+        };
+        self.notify(&req.extensions, &input.bucket, vec![event]);
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(etag(&src.etag)),
@@ -270,6 +295,20 @@ impl Backend {
             version_id: version_header(outcome.versioning, outcome.version_id),
             ..Default::default()
         }))
+    }
+}
+
+/// The event of a committed delete: a delete marker created (a versioned
+/// bucket, no version named) or a version (or the object) removed.
+fn removal(key: &str, unversioned_request: bool, outcome: &DeleteOutcome, time_ms: i64) -> ObjectEvent {
+    let name = if outcome.delete_marker && unversioned_request { REMOVED_MARKER } else { REMOVED_DELETE };
+    ObjectEvent {
+        name,
+        key: key.to_owned(),
+        created: None,
+        version_id: outcome.version_id.clone(),
+        sequencer: outcome.sequencer,
+        time_ms,
     }
 }
 

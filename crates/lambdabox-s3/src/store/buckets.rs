@@ -47,6 +47,7 @@ impl MetaStore {
         tx.execute("DELETE FROM uploads WHERE bucket = ?1", [name]).map_err(query("abort the bucket's uploads"))?;
         tx.execute("DELETE FROM buckets WHERE name = ?1", [name]).map_err(query("delete the bucket"))?;
         tx.commit().map_err(query("commit deleting the bucket"))?;
+        self.forget_notification(name);
         Ok(files)
     }
 

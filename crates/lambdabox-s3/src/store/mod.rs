@@ -4,19 +4,22 @@
 //! [`crate::files::Files`] writes and fsyncs before the row naming them commits.
 
 mod buckets;
+mod notifications;
 mod objects;
 mod uploads;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::{Connection, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, query};
+use crate::notifications::NotificationConfig;
 
-pub use objects::PutOutcome;
+pub use objects::{DeleteOutcome, PutOutcome};
 pub use uploads::PartRow;
 
 /// The version id of objects written while versioning was never enabled or suspended.
@@ -64,6 +67,10 @@ CREATE TABLE parts (
 "#,
     r#"
 ALTER TABLE buckets ADD COLUMN policy TEXT;
+"#,
+    // The bucket's notification configuration (JSON of `NotificationConfig`).
+    r#"
+ALTER TABLE buckets ADD COLUMN notification TEXT;
 "#,
 ];
 
@@ -203,18 +210,42 @@ pub(crate) fn new_id() -> String {
 /// Buckets, versions and uploads in one SQLite database.
 pub struct MetaStore {
     conn: Mutex<Connection>,
+    /// Every bucket's notification configuration, read by every write (so
+    /// a write to a bucket without one costs no query); changed only with
+    /// the connection's lock held, after the row commits.
+    notifications: RwLock<HashMap<String, Arc<NotificationConfig>>>,
+    /// The last sequencer given to a write ([`MetaStore::next_sequencer`]).
+    sequencer: AtomicU64,
 }
 
 impl MetaStore {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self { conn: Mutex::new(lambdabox_store::open_migrated(path, MIGRATIONS)?) })
+        Self::with(lambdabox_store::open_migrated(path, MIGRATIONS)?)
     }
 
     /// An in-memory database (tests of the SQL itself).
     #[cfg(test)]
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Ok(Self { conn: Mutex::new(lambdabox_store::open_migrated_in_memory(MIGRATIONS)?) })
+        Self::with(lambdabox_store::open_migrated_in_memory(MIGRATIONS)?)
+    }
+
+    fn with(conn: Connection) -> Result<Self, StoreError> {
+        let notifications = notifications::load(&conn)?;
+        Ok(Self { conn: Mutex::new(conn), notifications: RwLock::new(notifications), sequencer: AtomicU64::new(0) })
+    }
+
+    /// The next value of the sequencer event records carry: the time in
+    /// nanoseconds, or one more than the last if the clock has not moved
+    /// on. Called with the connection's lock held, so sequencers increase
+    /// in the order writes commit.
+    fn next_sequencer(&self) -> u64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let next = now.max(self.sequencer.load(Ordering::Relaxed) + 1);
+        self.sequencer.store(next, Ordering::Relaxed);
+        next
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -17,6 +17,8 @@ pub struct PutOutcome {
     pub versioning: Versioning,
     /// Files of versions the put replaced (the `null` version), to remove.
     pub removed: Vec<String>,
+    /// Orders this write among the key's events (event records' `sequencer`).
+    pub sequencer: u64,
 }
 
 /// What a delete did.
@@ -28,6 +30,8 @@ pub struct DeleteOutcome {
     pub version_id: Option<String>,
     /// Files no version names any more, to remove.
     pub removed: Vec<String>,
+    /// Orders this write among the key's events (event records' `sequencer`).
+    pub sequencer: u64,
 }
 
 impl MetaStore {
@@ -42,7 +46,7 @@ impl MetaStore {
     ) -> Result<PutOutcome, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(query("begin the put"))?;
-        let outcome = put_in(&tx, bucket, key, body, now_ms)?;
+        let outcome = put_in(&tx, bucket, key, body, now_ms, self.next_sequencer())?;
         tx.commit().map_err(query("commit the put"))?;
         Ok(outcome)
     }
@@ -96,20 +100,21 @@ impl MetaStore {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(query("begin the delete"))?;
         let versioning = require_bucket(&tx, bucket)?;
+        let sequencer = self.next_sequencer();
         let outcome = match version_id {
             Some(v) => {
                 let (marker, removed) = remove_version(&tx, bucket, key, v)?.unwrap_or((false, Vec::new()));
-                DeleteOutcome { delete_marker: marker, version_id: Some(v.to_owned()), removed }
+                DeleteOutcome { delete_marker: marker, version_id: Some(v.to_owned()), removed, sequencer }
             }
             None if versioning == Versioning::Unversioned => {
                 let (_, removed) = remove_version(&tx, bucket, key, NULL_VERSION)?.unwrap_or((false, Vec::new()));
-                DeleteOutcome { delete_marker: false, version_id: None, removed }
+                DeleteOutcome { delete_marker: false, version_id: None, removed, sequencer }
             }
             None => {
                 let marker =
                     StoredBody { file: String::new(), size: 0, etag: String::new(), attrs: ObjectAttrs::default() };
                 let (version_id, removed) = insert_version(&tx, bucket, key, versioning, None, &marker, now_ms)?;
-                DeleteOutcome { delete_marker: true, version_id: Some(version_id), removed }
+                DeleteOutcome { delete_marker: true, version_id: Some(version_id), removed, sequencer }
             }
         };
         tx.commit().map_err(query("commit the delete"))?;
@@ -192,10 +197,11 @@ pub(super) fn put_in(
     key: &str,
     body: &StoredBody,
     now_ms: i64,
+    sequencer: u64,
 ) -> Result<PutOutcome, StoreError> {
     let versioning = require_bucket(tx, bucket)?;
     let (version_id, removed) = insert_version(tx, bucket, key, versioning, Some(&body.file), body, now_ms)?;
-    Ok(PutOutcome { version_id, versioning, removed })
+    Ok(PutOutcome { version_id, versioning, removed, sequencer })
 }
 
 fn insert_version(
@@ -260,15 +266,30 @@ mod tests {
         let first = s.put_object("b", "k", &body("f1", "e1"), 1).unwrap();
         assert_eq!(
             first,
-            PutOutcome { version_id: "null".into(), versioning: Versioning::Unversioned, removed: vec![] }
+            PutOutcome {
+                version_id: "null".into(),
+                versioning: Versioning::Unversioned,
+                removed: vec![],
+                sequencer: first.sequencer
+            }
         );
         let second = s.put_object("b", "k", &body("f2", "e2"), 2).unwrap();
         assert_eq!(second.removed, ["f1"]);
+        assert!(second.sequencer > first.sequencer, "sequencers increase with each write");
         let got = s.get_version("b", "k", None).unwrap();
         assert_eq!((got.etag.as_str(), got.version_id.as_str(), got.is_latest), ("e2", "null", true));
         assert_eq!(s.get_version("b", "k", Some("null")).unwrap().etag, "e2");
         let del = s.delete_object("b", "k", None, 3).unwrap();
-        assert_eq!(del, DeleteOutcome { delete_marker: false, version_id: None, removed: vec!["f2".into()] });
+        assert!(del.sequencer > second.sequencer);
+        assert_eq!(
+            del,
+            DeleteOutcome {
+                delete_marker: false,
+                version_id: None,
+                removed: vec!["f2".into()],
+                sequencer: del.sequencer
+            }
+        );
         assert!(matches!(s.get_version("b", "k", None), Err(StoreError::NoSuchKey)));
         assert!(matches!(s.get_version("nope", "k", None), Err(StoreError::NoSuchBucket)));
         // Deleting what is not there is no error, as in S3.
@@ -335,7 +356,12 @@ mod tests {
         let del = s.delete_object("b", "k", None, 4).unwrap();
         assert_eq!(
             del,
-            DeleteOutcome { delete_marker: true, version_id: Some("null".into()), removed: vec!["f3".into()] }
+            DeleteOutcome {
+                delete_marker: true,
+                version_id: Some("null".into()),
+                removed: vec!["f3".into()],
+                sequencer: del.sequencer
+            }
         );
         assert_eq!(s.get_version("b", "k", Some(&v1)).unwrap().etag, "e1");
     }

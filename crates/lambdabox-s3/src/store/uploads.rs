@@ -117,7 +117,7 @@ impl MetaStore {
         let tx = conn.transaction().map_err(query("begin completing the upload"))?;
         require_bucket(&tx, bucket)?;
         upload_in(&tx, bucket, key, upload_id)?;
-        let mut outcome = put_in(&tx, bucket, key, body, now_ms)?;
+        let mut outcome = put_in(&tx, bucket, key, body, now_ms, self.next_sequencer())?;
         outcome.removed.extend(delete_upload(&tx, upload_id)?);
         tx.commit().map_err(query("commit completing the upload"))?;
         Ok(outcome)

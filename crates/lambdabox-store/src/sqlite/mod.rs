@@ -5,13 +5,15 @@
 //! codec the resources share, and the trait impl, which takes the lock and
 //! hands the connection to the file of the resource asked about
 //! (`functions.rs`, `versions.rs`, `aliases.rs`, `event_invoke.rs`,
-//! `concurrency.rs`, `policies.rs`, `layers.rs`, `blobs.rs`). The lock is
+//! `concurrency.rs`, `policies.rs`, `layers.rs`, `blobs.rs`,
+//! `event_sources.rs`). The lock is
 //! held for the whole call, so every method is still one transaction.
 
 mod aliases;
 mod blobs;
 mod concurrency;
 mod event_invoke;
+mod event_sources;
 mod functions;
 mod layers;
 mod policies;
@@ -23,6 +25,7 @@ use std::sync::Mutex;
 
 use lambdabox_model::alias::AliasConfig;
 use lambdabox_model::event_invoke::EventInvokeConfig;
+use lambdabox_model::event_source::EventSourceMapping;
 use lambdabox_model::layer::{LayerName, LayerVersion};
 use lambdabox_model::{FunctionConfig, FunctionName};
 use rusqlite::Connection;
@@ -96,6 +99,14 @@ CREATE TABLE policies (
     PRIMARY KEY (function_name, qualifier)
 );
 "#,
+    r#"
+CREATE TABLE event_source_mappings (
+    uuid             TEXT PRIMARY KEY,
+    function_name    TEXT NOT NULL,
+    event_source_arn TEXT NOT NULL,
+    config           TEXT NOT NULL
+);
+"#,
 ];
 
 /// Function metadata in one SQLite file.
@@ -143,6 +154,22 @@ fn query_err(operation: &'static str, name: &str) -> impl FnOnce(rusqlite::Error
 }
 
 impl FunctionStore for SqliteStore {
+    fn put_event_source_mapping(&self, mapping: &EventSourceMapping) -> Result<(), StoreError> {
+        event_sources::put(&self.lock(), mapping)
+    }
+
+    fn get_event_source_mapping(&self, uuid: &str) -> Result<Option<EventSourceMapping>, StoreError> {
+        event_sources::get(&self.lock(), uuid)
+    }
+
+    fn delete_event_source_mapping(&self, uuid: &str) -> Result<bool, StoreError> {
+        event_sources::delete(&self.lock(), uuid)
+    }
+
+    fn list_event_source_mappings(&self) -> Result<Vec<EventSourceMapping>, StoreError> {
+        event_sources::list(&self.lock())
+    }
+
     fn create(&self, record: &FunctionRecord) -> Result<(), StoreError> {
         functions::create(&mut self.lock(), record)
     }
