@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import boto3
@@ -39,13 +38,6 @@ def batches(data_dir: Path, function: str) -> list[list[dict]]:
     return [json.loads(m) for m in re.findall(r"^BATCH (.*)$", logs(data_dir, function), re.M)]
 
 
-def wait_for(predicate, timeout=60.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def make_queue(sqs, name=None, **attributes):

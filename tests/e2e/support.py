@@ -512,3 +512,14 @@ def aws_client(server, service: str, key: str = "test", secret: str = "test", to
         aws_session_token=token,
         config=Config(retries={"total_max_attempts": 1}, **config),
     )
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1):
+    """Polls what the server does asynchronously until `predicate` returns
+    something true or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

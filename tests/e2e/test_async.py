@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ROLE, aws_error, make_zip, unique_name
+from support import ROLE, aws_error, make_zip, unique_name, wait_for
 
 FAST_RETRIES = {"LAMBDABOX_ASYNC_RETRY_BASE_MS": "100"}
 
@@ -37,14 +37,6 @@ def logs(data_dir: Path, function: str) -> str:
     return "".join(p.read_text(errors="replace") for p in sorted(folder.glob("*.log")))
 
 
-def wait_for(predicate, timeout=60.0, interval=0.1):
-    """Polls a condition the server reaches asynchronously; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 SINK = "import json\ndef handler(event, context):\n    print('SINK ' + json.dumps(event, sort_keys=True))\n    return 1\n"

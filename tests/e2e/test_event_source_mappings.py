@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from queue_support import batches, make_queue, queue_counts, sqs_client, wait_for
-from support import REGION, ROLE, aws_error, make_zip, unique_name
+from queue_support import batches, make_queue, queue_counts, sqs_client
+from support import REGION, ROLE, aws_error, make_zip, unique_name, wait_for
 
 ACCOUNT = "000000000000"
 

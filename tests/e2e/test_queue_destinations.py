@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from queue_support import make_queue, sqs_client, wait_for
-from support import ROLE, make_zip, unique_name
+from queue_support import make_queue, sqs_client
+from support import ROLE, make_zip, unique_name, wait_for
 
 FAST_RETRIES = {"LAMBDABOX_ASYNC_RETRY_BASE_MS": "100"}
 

@@ -20,6 +20,7 @@ import pytest
 
 from support import (
     ACCOUNT, REGION, ROLE, aws_cli_env, aws_cli_path, aws_client, aws_error, make_zip, raw_request, unique_name,
+    wait_for,
 )
 
 RECORDER = "import json\ndef handler(event, context):\n    print('SCHED ' + json.dumps(event, sort_keys=True))\n"
@@ -54,14 +55,6 @@ def events(data_dir: Path, function: str) -> list[dict]:
     return [json.loads(line[6:]) for line in text.splitlines() if line.startswith("SCHED ")]
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.2):
-    """Polls what the server does asynchronously; returns the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def aws_scheduler_cli(server, *args, check: bool = True) -> subprocess.CompletedProcess:

@@ -5,6 +5,7 @@
 //! request for a service Lambdabox does not serve is answered in that
 //! service's own protocol.
 
+pub mod client;
 pub mod protocol;
 pub mod query;
 pub mod scope;

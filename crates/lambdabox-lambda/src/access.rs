@@ -22,7 +22,7 @@ use lambdabox_identity::policy::{PolicyDocument, PolicyKind};
 use lambdabox_identity::{AccessDenied, RequestIdentity};
 use lambdabox_model::{FunctionRef, Region};
 
-use crate::body::query_value;
+use crate::query::query_value;
 use crate::target::RequestRegion;
 use crate::{ApiError, AppState};
 

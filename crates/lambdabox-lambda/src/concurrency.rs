@@ -14,7 +14,8 @@ use lambdabox_proto::control::{
     PutProvisionedConcurrencyConfigRequest,
 };
 
-use crate::body::{json, query_value};
+use crate::body::json;
+use crate::query::query_value;
 use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 

@@ -196,21 +196,15 @@ pub struct ListQuery {
     event_source_arn: Option<String>,
     #[serde(rename = "Marker")]
     marker: Option<String>,
-    #[serde(rename = "MaxItems")]
-    max_items: Option<String>,
 }
 
 pub async fn list(
     State(state): State<AppState>,
     RequestRegion(region): RequestRegion,
+    uri: axum::http::Uri,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let max_items = match q.max_items.as_deref() {
-        None => None,
-        Some(m) => Some(m.parse::<i64>().map_err(|_| {
-            ApiError::invalid_parameter(format!("Invalid value for MaxItems: {m}; it must be a number"))
-        })?),
-    };
+    let max_items = crate::query::max_items(&uri)?;
     let page = state
         .invoker
         .control()

@@ -17,7 +17,8 @@ use lambdabox_proto::control::{
     ListFunctionsResponse, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest, VpcConfig,
 };
 
-use crate::body::{json, json_package, query_value};
+use crate::body::{json, json_package};
+use crate::query::query_value;
 use crate::target::{FunctionTarget, RequestRegion};
 use crate::{ApiError, AppState};
 
@@ -157,7 +158,7 @@ pub async fn list(
     RequestRegion(region): RequestRegion,
     uri: Uri,
 ) -> Result<Json<ListFunctionsResponse>, ApiError> {
-    let max_items = crate::body::max_items(&uri)?;
+    let max_items = crate::query::max_items(&uri)?;
     if let Some(version) = query_value(uri.query(), "FunctionVersion").filter(|v| v != "ALL") {
         let error = lambdabox_model::ValidationError::new(
             version,

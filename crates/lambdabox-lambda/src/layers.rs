@@ -15,8 +15,9 @@ use lambdabox_proto::layers::{
     ListLayersResponse, PublishLayerVersionRequest,
 };
 
-use crate::body::{json_package, max_items, query_value};
+use crate::body::json_package;
 use crate::functions::code_source;
+use crate::query::{max_items, query_value};
 use crate::target::{FunctionTarget, RequestRegion};
 use crate::{ApiError, AppState};
 

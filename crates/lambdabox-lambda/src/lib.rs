@@ -15,6 +15,7 @@ mod layers;
 pub mod limits;
 pub mod operation;
 mod policy;
+mod query;
 mod tags;
 mod target;
 mod urls;

@@ -11,7 +11,8 @@ use lambdabox_control::AddPermission;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::body::{json, query_value};
+use crate::body::json;
+use crate::query::query_value;
 use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 

@@ -7,7 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use lambdabox_proto::control::{ListTagsResponse, TagResourceRequest};
 
-use crate::body::{json, query_pairs};
+use crate::body::json;
+use crate::query::query_pairs;
 use crate::target::RequestRegion;
 use crate::{ApiError, AppState};
 

@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use lambdabox_model::Region;
 
-use crate::body::query_value;
+use crate::query::query_value;
 use crate::{ApiError, AppState};
 
 /// The region of the request.

@@ -165,7 +165,7 @@ pub fn check(
                 }
             }
             "querystring" => {
-                let pairs = pairs.get_or_insert_with(|| crate::body::query_pairs(query));
+                let pairs = pairs.get_or_insert_with(|| crate::query::query_pairs(query));
                 if let Some((_, v)) = pairs.iter().find(|(k, _)| *k == m.name) {
                     match m.kind.as_str() {
                         "integer" | "long" => {

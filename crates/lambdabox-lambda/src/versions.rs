@@ -12,7 +12,8 @@ use lambdabox_proto::control::{
     PublishVersionRequest, UpdateAliasRequest,
 };
 
-use crate::body::{json, max_items, query_value};
+use crate::body::json;
+use crate::query::{max_items, query_value};
 use crate::target::FunctionTarget;
 use crate::{ApiError, AppState};
 

@@ -199,7 +199,7 @@ pub fn define(name: &str, body: &Value, now_ms: i64, creation_ms: Option<i64>) -
     // JSON once the context attributes are replaced (`"n": <aws.scheduler.attempt-number>` is).
     if is_lambda_arn(&target.arn)
         && let Some(input) = &target.input
-        && serde_json::from_str::<serde::de::IgnoredAny>(&crate::firing::with_context_attributes(
+        && serde_json::from_str::<serde::de::IgnoredAny>(&with_context_attributes(
             input,
             "arn",
             now_ms,
@@ -280,9 +280,44 @@ fn flexible_time_window(check: &mut Violations, v: Option<&Value>) -> Option<Fle
     Some(FlexibleTimeWindow { mode: mode?, maximum_window_in_minutes: window })
 }
 
+/// The schedule's input with AWS's context attributes replaced.
+pub fn with_context_attributes(
+    input: &str,
+    schedule_arn: &str,
+    scheduled_ms: i64,
+    execution_id: &str,
+    attempt: u32,
+) -> String {
+    let scheduled = chrono::DateTime::from_timestamp_millis(scheduled_ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    input
+        .replace("<aws.scheduler.schedule-arn>", schedule_arn)
+        .replace("<aws.scheduler.scheduled-time>", &scheduled)
+        .replace("<aws.scheduler.execution-id>", execution_id)
+        .replace("<aws.scheduler.attempt-number>", &attempt.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_attributes_are_replaced() {
+        let input = r#"{"arn": "<aws.scheduler.schedule-arn>", "at": "<aws.scheduler.scheduled-time>", "id": "<aws.scheduler.execution-id>", "n": <aws.scheduler.attempt-number>}"#;
+        let out = with_context_attributes(
+            input,
+            "arn:aws:scheduler:us-east-1:000000000000:schedule/default/s",
+            1_800_000_000_000,
+            "d32c5kddcf5bb8c3",
+            2,
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["arn"], "arn:aws:scheduler:us-east-1:000000000000:schedule/default/s");
+        assert_eq!(v["at"], "2027-01-15T08:00:00Z");
+        assert_eq!(v["id"], "d32c5kddcf5bb8c3");
+        assert_eq!(v["n"], 2);
+    }
 
     const NOW: i64 = 1_800_000_000_000;
 

@@ -214,7 +214,7 @@ pub(super) async fn fire(
                 .target
                 .input
                 .as_deref()
-                .map(|i| firing::with_context_attributes(i, &arn, scheduled, &execution, 1));
+                .map(|i| crate::model::with_context_attributes(i, &arn, scheduled, &execution, 1));
             target.invoke(&schedule.target.arn, input, &region).await.map_err(|e| {
                 tracing::info!(schedule = arn, error = %e, "on-demand firing refused");
                 SchedulerError::TargetFailed { message: e.to_string(), retryable: e.retryable() }
