@@ -245,3 +245,20 @@ def test_no_message_lost_across_kill9(new_server):
     missing = set(bodies) - {m["body"] for b in batches(srv.data_dir, name) for m in b}
     assert done, f"lost: {sorted(missing)[:10]}"
     assert wait_for(lambda: queue_counts(sqs, url) == (0, 0), timeout=30)
+
+
+def test_a_mapping_polls_its_queue_once_it_exists_again(new_server):
+    srv = new_server()
+    lam, sqs = srv.client(), sqs_client(srv)
+    name = unique_name("q")
+    url, arn = make_queue(sqs, name)
+    function = make_function(lam)
+    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=function, BatchSize=1)
+    sqs.delete_queue(QueueUrl=url)
+    srv.restart()
+    lam, sqs = srv.client(), sqs_client(srv)
+    assert lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"][0]["State"] == "Enabled"
+    url, again = make_queue(sqs, name)
+    assert again == arn
+    sqs.send_message(QueueUrl=url, MessageBody="late")
+    assert wait_for(lambda: [m for b in batches(srv.data_dir, function) for m in b if m["body"] == "late"], timeout=30)

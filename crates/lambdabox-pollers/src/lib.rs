@@ -62,13 +62,14 @@ impl Pollers {
             let _ = stop.send(true);
         }
         let Some(mapping) = mapping.filter(|m| m.enabled) else { return false };
-        let Some(source) = QueueSource::open(Arc::clone(&self.queues), &mapping.event_source_arn).await else {
-            tracing::warn!(uuid, arn = %mapping.event_source_arn, "the mapping's queue does not exist; not polling");
-            return false;
-        };
         let (stop, stopped) = watch::channel(false);
         self.lock().insert(uuid.to_owned(), stop);
-        tokio::spawn(sqs::run(Arc::clone(&self.invoker), source, mapping, stopped));
+        let (invoker, queues) = (Arc::clone(&self.invoker), Arc::clone(&self.queues));
+        tokio::spawn(async move {
+            if let Some(source) = find_queue(queues, &mapping, stopped.clone()).await {
+                sqs::run(invoker, source, mapping, stopped).await;
+            }
+        });
         true
     }
 
@@ -86,6 +87,33 @@ impl Pollers {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<bool>>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// How often a mapping whose queue does not exist looks for it again.
+const QUEUE_LOOKUP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The mapping's queue, once it exists (a queue deleted and created again
+/// while the mapping stays, or one missing when the server starts); `None`
+/// if the mapping is stopped first.
+async fn find_queue(
+    queues: Arc<Queues>,
+    mapping: &EventSourceMapping,
+    mut stopped: watch::Receiver<bool>,
+) -> Option<QueueSource> {
+    let mut warned = false;
+    loop {
+        if let Some(source) = QueueSource::open(Arc::clone(&queues), &mapping.event_source_arn).await {
+            return Some(source);
+        }
+        if !warned {
+            tracing::warn!(uuid = %mapping.uuid, arn = %mapping.event_source_arn, "the mapping's queue does not exist; polling once it does");
+            warned = true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(QUEUE_LOOKUP) => {}
+            _ = stopped.wait_for(|s| *s) => return None,
+        }
     }
 }
 
